@@ -1,0 +1,63 @@
+/**
+ * npm run db:seed -- [--users N] [--products N] [--orders-per-user N] [--items-per-order N] [--reset]
+ *
+ * Seeds the configured database (DATABASE_URL, default the embedded one) after applying migrations.
+ * Refuses a shop that already has data unless --reset is given.
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { openDatabase } from "../src/db.js";
+import { migrate } from "../src/migrate.js";
+import { DEMO_SIZES, isShopEmpty, resetShop, seedShop, type SeedSizes } from "../src/seed.js";
+
+function count(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`--${name} must be a whole number of at least ${min}; got ${raw}.`);
+  return value;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      users: { type: "string" },
+      products: { type: "string" },
+      "orders-per-user": { type: "string" },
+      "items-per-order": { type: "string" },
+      reset: { type: "boolean", default: false },
+    },
+  });
+  const sizes: SeedSizes = {
+    users: count("users", values.users, DEMO_SIZES.users, 0),
+    products: count("products", values.products, DEMO_SIZES.products, 1),
+    ordersPerUser: count("orders-per-user", values["orders-per-user"], DEMO_SIZES.ordersPerUser, 0),
+    itemsPerOrder: count("items-per-order", values["items-per-order"], DEMO_SIZES.itemsPerOrder, 1),
+  };
+  const config = loadConfig();
+  const db = await openDatabase(config.database);
+  try {
+    await migrate(db);
+    if (values.reset) await resetShop(db.prisma);
+    else if (!(await isShopEmpty(db.prisma))) {
+      throw new ConfigError(`${config.database.label} already has a shop; add --reset to replace it.`);
+    }
+    const started = performance.now();
+    const tty = process.stderr.isTTY;
+    const result = await seedShop(db.prisma, sizes, (p) => {
+      const line = `seeding: ${p.users}/${p.totalUsers} users, ${p.orders} orders, ${p.items} items`;
+      if (tty) process.stderr.write(`\r${line}`);
+    });
+    if (tty) process.stderr.write("\n");
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `Seeded ${config.database.label}: ${result.users} users, ${sizes.products} products, ${result.orders} orders, ${result.items} items in ${seconds}s (peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB).`,
+    );
+  } finally {
+    await db.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+/**
+ * The Pothos SchemaBuilder, built once. Types live in src/schema/*; this file only wires plugins and
+ * the scalars every type shares.
+ */
+import SchemaBuilder from "@pothos/core";
+import PrismaPlugin from "@pothos/plugin-prisma";
+import RelayPlugin from "@pothos/plugin-relay";
+import type { Context } from "./context.js";
+import type { Prisma } from "./generated/prisma/client.js";
+import type PrismaTypes from "./generated/pothos-prisma-types.js";
+import { getDatamodel } from "./generated/pothos-prisma-types.js";
+
+export const builder = new SchemaBuilder<{
+  PrismaTypes: PrismaTypes;
+  Context: Context;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    Decimal: { Input: Prisma.Decimal; Output: Prisma.Decimal | string };
+  };
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+}>({
+  plugins: [RelayPlugin, PrismaPlugin],
+  defaultFieldNullability: false,
+  prisma: {
+    // The client comes from the request: the schema is built once, databases come and go (tests).
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: true,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
+    maxConnectionSize: 100,
+    defaultConnectionSize: 20,
+  },
+  relay: {
+    clientMutationId: "omit",
+    cursorType: "String",
+    edgesFieldOptions: { nullable: false, description: "The items of this page, each with its cursor." },
+    nodeFieldOptions: { nullable: false, description: "The item at the end of the edge." },
+    cursorFieldOptions: { description: "An opaque cursor; pass it as `after` or `before` to page from here." },
+    pageInfoFieldOptions: { description: "Where this page sits in the whole list." },
+    hasNextPageFieldOptions: { description: "True when more items follow this page." },
+    hasPreviousPageFieldOptions: { description: "True when items precede this page." },
+    startCursorFieldOptions: { description: "The cursor of the first item of the page, if any." },
+    endCursorFieldOptions: { description: "The cursor of the last item of the page, if any." },
+    firstArgOptions: { description: "Return at most this many items from the start (default 20, at most 100)." },
+    lastArgOptions: { description: "Return at most this many items from the end (at most 100)." },
+    afterArgOptions: { description: "Return the items after this cursor." },
+    beforeArgOptions: { description: "Return the items before this cursor." },
+    idFieldOptions: { description: "A globally unique, opaque identifier; refetch the object with `node(id:)`." },
+    nodeTypeOptions: { description: "An object with a global ID, refetchable through `node(id:)`." },
+    pageInfoTypeOptions: { description: "Relay pagination information for a connection." },
+    defaultConnectionTypeOptions: { description: "A page of a list (Relay connection)." },
+    defaultEdgeTypeOptions: { description: "One item of a page, with its cursor." },
+    nodeQueryOptions: { description: "Fetches any object by its global ID; null when it does not exist." },
+    nodesQueryOptions: { description: "Fetches objects by their global IDs, in the order given; null where one does not exist." },
+  },
+});

@@ -1,0 +1,92 @@
+/**
+ * The one place a PrismaClient and its driver adapter are made. Embedded PGlite and PostgreSQL get
+ * the same client, the same generated SQL and the same statement recording.
+ */
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import type { DatabaseConfig } from "./config.js";
+import { PrismaClient } from "./generated/prisma/client.js";
+import { recordingAdapter } from "./sql-recorder.js";
+
+/** What a multi-statement script runs against inside one transaction. */
+export interface ScriptTransaction {
+  /** Runs a script of one or more statements (no parameters). */
+  exec(script: string): Promise<void>;
+  /** Runs one parameterized statement and returns its rows. */
+  query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
+}
+
+/** An open database: the Prisma client the app uses, and what migrations need beside it. */
+export interface Database {
+  readonly prisma: PrismaClient;
+  readonly config: DatabaseConfig;
+  /**
+   * Runs `fn` in one transaction on the driver itself. Migrations need this: their scripts hold many
+   * statements, which Prisma's raw queries (one prepared statement each) cannot run.
+   */
+  scriptTransaction<T>(fn: (tx: ScriptTransaction) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+function openPglite(config: Extract<DatabaseConfig, { kind: "pglite" }>) {
+  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+  const client = new PGlite(config.dataDir);
+  const adapter: SqlDriverAdapterFactory = new PrismaPGlite(client);
+  return {
+    adapter,
+    scriptTransaction: <T>(fn: (tx: ScriptTransaction) => Promise<T>) =>
+      client.transaction((tx) =>
+        fn({
+          exec: async (script) => void (await tx.exec(script)),
+          query: async <Row>(sql: string, params?: unknown[]) => (await tx.query<Row>(sql, params)).rows,
+        }),
+      ),
+    close: () => client.close(),
+  };
+}
+
+function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
+  const pool = new pg.Pool({ connectionString: config.url, max: config.poolMax });
+  const adapter: SqlDriverAdapterFactory = new PrismaPg(pool);
+  return {
+    adapter,
+    scriptTransaction: async <T>(fn: (tx: ScriptTransaction) => Promise<T>) => {
+      const conn = await pool.connect();
+      try {
+        await conn.query("BEGIN");
+        const result = await fn({
+          exec: async (script) => void (await conn.query(script)),
+          query: async <Row>(sql: string, params?: unknown[]) =>
+            (await conn.query(sql, params)).rows as Row[],
+        });
+        await conn.query("COMMIT");
+        return result;
+      } catch (error) {
+        await conn.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        conn.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Opens the configured database. The caller owns it and must `close()` it. */
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  const driver = config.kind === "pglite" ? openPglite(config) : openPostgres(config);
+  const prisma = new PrismaClient({ adapter: recordingAdapter(driver.adapter) });
+  return {
+    prisma,
+    config,
+    scriptTransaction: driver.scriptTransaction,
+    async close() {
+      await prisma.$disconnect();
+      await driver.close();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Per-request DataLoaders: the `batched` strategy's whole mechanism, and the `lazy` strategy's too.
+ *
+ * Each relation has one batch function. `batched` lets DataLoader collect every key asked for in one
+ * tick and run it once (`WHERE key IN (...)`); `lazy` turns batching and caching off, so the very same
+ * function runs once per parent: the N+1 problem, produced by the code that also solves it, which is
+ * why both strategies return identical data by construction.
+ *
+ * Batch functions keep DataLoader's contract: one result per key, in the order of the keys.
+ */
+import DataLoader from "dataloader";
+import { Prisma, type PrismaClient } from "./generated/prisma/client.js";
+import type { Order, OrderItem, OrderStatus, Product, User } from "./generated/prisma/client.js";
+import type { Strategy } from "./strategy.js";
+
+type Key = number;
+
+/** Rows grouped under the key each belongs to, one (possibly empty) list per key, in key order. */
+function groupBy<Row>(keys: readonly Key[], rows: Row[], keyOf: (row: Row) => Key): Row[][] {
+  const groups = new Map<Key, Row[]>(keys.map((key) => [key, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  return keys.map((key) => groups.get(key) ?? []);
+}
+
+/** One row (or null) per key, in key order. */
+function byKey<Row>(keys: readonly Key[], rows: Row[], keyOf: (row: Row) => Key): (Row | null)[] {
+  const found = new Map(rows.map((row) => [keyOf(row), row]));
+  return keys.map((key) => found.get(key) ?? null);
+}
+
+/** An aggregate per key, with `empty` for keys that have no rows to aggregate. */
+function valueByKey<V>(keys: readonly Key[], rows: { key: Key; value: V | null }[], empty: V): V[] {
+  const found = new Map(rows.map((row) => [Number(row.key), row.value ?? empty]));
+  return keys.map((key) => found.get(key) ?? empty);
+}
+
+const ZERO = new Prisma.Decimal(0);
+
+/** Creates the loaders of one request. Never share them between requests: they cache rows. */
+export function createLoaders(prisma: PrismaClient, strategy: Strategy) {
+  // Eager requests rarely reach a loader (the root query preloads relations); when Pothos cannot
+  // preload a field they fall back to batching, never to N+1.
+  const options = strategy === "lazy" ? { batch: false, cache: false } : {};
+  const loader = <V>(batch: (keys: readonly Key[]) => Promise<V[]>) => new DataLoader<Key, V>(batch, options);
+
+  /** One loader per distinct argument set, since the arguments are part of the query. */
+  const perArgs = <A, V>(make: (args: A) => DataLoader<Key, V>) => {
+    const loaders = new Map<string, DataLoader<Key, V>>();
+    return (args: A) => {
+      const id = JSON.stringify(args);
+      let found = loaders.get(id);
+      if (!found) loaders.set(id, (found = make(args)));
+      return found;
+    };
+  };
+
+  return {
+    user: loader<User | null>(async (ids) =>
+      byKey(ids, await prisma.user.findMany({ where: { id: { in: [...ids] } } }), (u) => u.id),
+    ),
+    order: loader<Order | null>(async (ids) =>
+      byKey(ids, await prisma.order.findMany({ where: { id: { in: [...ids] } } }), (o) => o.id),
+    ),
+    product: loader<Product | null>(async (ids) =>
+      byKey(ids, await prisma.product.findMany({ where: { id: { in: [...ids] } } }), (p) => p.id),
+    ),
+    ordersOfUser: perArgs((args: { status?: OrderStatus | null }) =>
+      loader<Order[]>(async (userIds) => {
+        const rows = await prisma.order.findMany({
+          where: { userId: { in: [...userIds] }, ...(args.status ? { status: args.status } : {}) },
+          orderBy: { id: "asc" },
+        });
+        return groupBy(userIds, rows, (o) => o.userId);
+      }),
+    ),
+    itemsOfOrder: loader<OrderItem[]>(async (orderIds) =>
+      groupBy(
+        orderIds,
+        await prisma.orderItem.findMany({ where: { orderId: { in: [...orderIds] } }, orderBy: { id: "asc" } }),
+        (i) => i.orderId,
+      ),
+    ),
+    itemsOfProduct: loader<OrderItem[]>(async (productIds) =>
+      groupBy(
+        productIds,
+        await prisma.orderItem.findMany({ where: { productId: { in: [...productIds] } }, orderBy: { id: "asc" } }),
+        (i) => i.productId,
+      ),
+    ),
+
+    // Derived values: one grouped statement per level, computed by the database.
+    orderCountOfUser: loader<number>(async (userIds) => {
+      const rows = await prisma.order.groupBy({
+        by: ["userId"],
+        where: { userId: { in: [...userIds] } },
+        _count: { _all: true },
+      });
+      return valueByKey(userIds, rows.map((r) => ({ key: r.userId, value: r._count._all })), 0);
+    }),
+    totalSpentOfUser: loader<Prisma.Decimal>(async (userIds) => {
+      const rows = await prisma.$queryRaw<{ key: number; value: Prisma.Decimal | null }[]>`
+        SELECT o."userId" AS key, SUM(i."quantity" * i."unitPrice") AS value
+        FROM "Order" o JOIN "OrderItem" i ON i."orderId" = o."id"
+        WHERE o."userId" = ANY(${[...userIds]}) AND o."status" = 'COMPLETED'
+        GROUP BY o."userId"`;
+      return valueByKey(userIds, rows, ZERO);
+    }),
+    itemCountOfOrder: loader<number>(async (orderIds) => {
+      const rows = await prisma.orderItem.groupBy({
+        by: ["orderId"],
+        where: { orderId: { in: [...orderIds] } },
+        _sum: { quantity: true },
+      });
+      return valueByKey(orderIds, rows.map((r) => ({ key: r.orderId, value: r._sum.quantity })), 0);
+    }),
+    totalOfOrder: loader<Prisma.Decimal>(async (orderIds) => {
+      const rows = await prisma.$queryRaw<{ key: number; value: Prisma.Decimal | null }[]>`
+        SELECT "orderId" AS key, SUM("quantity" * "unitPrice") AS value
+        FROM "OrderItem" WHERE "orderId" = ANY(${[...orderIds]})
+        GROUP BY "orderId"`;
+      return valueByKey(orderIds, rows, ZERO);
+    }),
+    unitsSoldOfProduct: loader<number>(async (productIds) => {
+      const rows = await prisma.orderItem.groupBy({
+        by: ["productId"],
+        where: { productId: { in: [...productIds] }, order: { status: "COMPLETED" } },
+        _sum: { quantity: true },
+      });
+      return valueByKey(productIds, rows.map((r) => ({ key: r.productId, value: r._sum.quantity })), 0);
+    }),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

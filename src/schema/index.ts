@@ -1,0 +1,13 @@
+/** Imports every type file (each registers its types on the builder) and builds the schema once. */
+import { builder } from "../builder.js";
+import "./scalars.js";
+import "./order-status.js";
+import "./user.js";
+import "./product.js";
+import "./order.js";
+import "./order-item.js";
+
+builder.queryType({ description: "Reads: the shop's users, products and orders." });
+builder.mutationType({ description: "Writes: each returns the object it changed, or fails with an `extensions.code`." });
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,214 @@
+/** The Product type: what the shop sells, its stock and sales; product queries and mutations. */
+import { builder } from "../builder.js";
+import { isPrismaError, notFound, ShopError } from "../errors.js";
+import type { Prisma } from "../generated/prisma/client.js";
+import { SortDirection } from "./scalars.js";
+import { dbId, orderByWithId, rootQuery } from "./util.js";
+import { ifGiven, money, requiredText, wholeNumber } from "./validate.js";
+
+export const ProductRef = builder.prismaNode("Product", {
+  description: "Something the shop sells.",
+  id: { field: "id" },
+  nullable: true,
+  fields: (t) => ({
+    name: t.exposeString("name", { description: "Product name." }),
+    description: t.exposeString("description", { nullable: true, description: "Longer text for the product page, if any." }),
+    price: t.expose("price", { type: "Decimal", description: "Current unit price." }),
+    stock: t.exposeInt("stock", { description: "Units on hand; never negative." }),
+    category: t.exposeString("category", { description: "The category the product is listed under." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the product was added." }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the product was last changed." }),
+    orderItems: t.relation("orderItems", {
+      description: "Every order line for this product, oldest first.",
+      query: { orderBy: { id: "asc" } },
+      resolve: (_query, product, _args, ctx) => ctx.loaders.itemsOfProduct.load(product.id),
+    }),
+    unitsSold: t.int({
+      description: "Units of this product in COMPLETED orders.",
+      resolve: (product, _args, ctx) => ctx.loaders.unitsSoldOfProduct.load(product.id),
+    }),
+  }),
+});
+
+const ProductOrderField = builder.enumType("ProductOrderField", {
+  description: "What products can be sorted by.",
+  values: {
+    ID: { value: "id", description: "The order they were added in." },
+    NAME: { value: "name", description: "Name." },
+    PRICE: { value: "price", description: "Unit price." },
+    STOCK: { value: "stock", description: "Units on hand." },
+    CATEGORY: { value: "category", description: "Category name." },
+    CREATED_AT: { value: "createdAt", description: "When the product was added." },
+  } as const,
+});
+
+const ProductOrderBy = builder.inputType("ProductOrderBy", {
+  description: "How to sort products; ties are broken by id.",
+  fields: (t) => ({
+    field: t.field({ type: ProductOrderField, required: true, description: "The column to sort by." }),
+    direction: t.field({ type: SortDirection, defaultValue: "asc", description: "Ascending (default) or descending." }),
+  }),
+});
+
+const ProductFilter = builder.inputType("ProductFilter", {
+  description: "Which products to list.",
+  fields: (t) => ({
+    category: t.string({ description: "Only this category (exact name)." }),
+    inStock: t.boolean({ description: "Only products with stock (true) or sold out (false)." }),
+    minPrice: t.field({ type: "Decimal", description: "Only products costing at least this." }),
+    maxPrice: t.field({ type: "Decimal", description: "Only products costing at most this." }),
+    search: t.string({ description: "Case-insensitive text that the name or description contains." }),
+  }),
+});
+
+type ProductFilterShape = typeof ProductFilter.$inferInput;
+
+function productWhere(filter: ProductFilterShape | null | undefined): Prisma.ProductWhereInput {
+  const search = filter?.search?.trim();
+  const price = { ...(filter?.minPrice ? { gte: filter.minPrice } : {}), ...(filter?.maxPrice ? { lte: filter.maxPrice } : {}) };
+  return {
+    ...(filter?.category ? { category: filter.category } : {}),
+    ...(filter?.inStock != null ? { stock: filter.inStock ? { gt: 0 } : 0 } : {}),
+    ...(Object.keys(price).length ? { price } : {}),
+    ...(search
+      ? {
+          OR: [
+            { name: { contains: search, mode: "insensitive" } },
+            { description: { contains: search, mode: "insensitive" } },
+          ],
+        }
+      : {}),
+  };
+}
+
+builder.queryFields((t) => ({
+  product: t.prismaField({
+    type: "Product",
+    nullable: true,
+    description: "A product by ID; null when there is none.",
+    args: { id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.product.findUnique({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
+  }),
+  products: t.prismaConnection(
+    {
+      type: "Product",
+      cursor: "id",
+      description: "The catalogue, a page at a time.",
+      args: {
+        filter: t.arg({ type: ProductFilter, description: "Which products to include." }),
+        orderBy: t.arg({ type: ProductOrderBy, description: "Sort order (default: id ascending)." }),
+      },
+      totalCount: (_parent, args, ctx) => ctx.prisma.product.count({ where: productWhere(args.filter) }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.prisma.product.findMany({
+          ...rootQuery(ctx, query),
+          where: productWhere(args.filter),
+          orderBy: orderByWithId(args.orderBy),
+        }),
+    },
+    { description: "A page of products." },
+    { description: "A product in a page of products." },
+  ),
+}));
+
+const CreateProductInput = builder.inputType("CreateProductInput", {
+  description: "A new product.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: "Product name; must not be empty." }),
+    description: t.string({ description: "Longer text, optional." }),
+    price: t.field({ type: "Decimal", required: true, description: "Unit price; not negative." }),
+    stock: t.int({ description: "Units on hand (default 0)." }),
+    category: t.string({ required: true, description: "Category name; must not be empty." }),
+  }),
+});
+
+const UpdateProductInput = builder.inputType("UpdateProductInput", {
+  description: "Changes to a product; omitted fields stay as they are.",
+  fields: (t) => ({
+    name: t.string({ description: "New name." }),
+    description: t.string({ description: "New description; null clears it." }),
+    price: t.field({ type: "Decimal", description: "New unit price; orders already placed keep theirs." }),
+    stock: t.int({ description: "New number of units on hand (prefer restockProduct to add units)." }),
+    category: t.string({ description: "New category." }),
+  }),
+});
+
+
+builder.mutationFields((t) => ({
+  createProduct: t.prismaField({
+    type: "Product",
+    description: "Adds a product to the catalogue.",
+    args: { input: t.arg({ type: CreateProductInput, required: true, description: "The new product." }) },
+    resolve: (query, _root, { input }, ctx) => {
+      const data = {
+        name: requiredText("name", input.name),
+        description: input.description?.trim() || null,
+        price: money("price", input.price),
+        stock: ifGiven(input.stock, (stock) => wholeNumber("stock", stock, 0)),
+        category: requiredText("category", input.category, 100),
+      };
+      return ctx.prisma.product.create({ ...rootQuery(ctx, query), data });
+    },
+  }),
+  updateProduct: t.prismaField({
+    type: "Product",
+    description: "Changes a product. Fails with NOT_FOUND.",
+    args: {
+      id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }),
+      input: t.arg({ type: UpdateProductInput, required: true, description: "What to change." }),
+    },
+    resolve: async (query, _root, { id: globalId, input }, ctx) => {
+      const id = dbId(globalId, "id");
+      const data = {
+        name: ifGiven(input.name, (name) => requiredText("name", name)),
+        description: input.description === undefined ? undefined : input.description?.trim() || null,
+        price: ifGiven(input.price, (price) => money("price", price)),
+        stock: ifGiven(input.stock, (stock) => wholeNumber("stock", stock, 0)),
+        category: ifGiven(input.category, (category) => requiredText("category", category, 100)),
+      };
+      const found = await ctx.prisma.product.findUnique({ where: { id }, select: { id: true } });
+      if (!found) throw notFound("Product", id, "id");
+      return ctx.prisma.product.update({ ...rootQuery(ctx, query), where: { id }, data });
+    },
+  }),
+  restockProduct: t.prismaField({
+    type: "Product",
+    description: "Adds units to a product's stock (atomically, safe beside concurrent orders).",
+    args: {
+      id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }),
+      quantity: t.arg.int({ required: true, description: "Units to add; at least 1." }),
+    },
+    resolve: async (query, _root, { id: globalId, quantity }, ctx) => {
+      const id = dbId(globalId, "id");
+      wholeNumber("quantity", quantity, 1);
+      const found = await ctx.prisma.product.findUnique({ where: { id }, select: { id: true } });
+      if (!found) throw notFound("Product", id, "id");
+      return ctx.prisma.product.update({
+        ...rootQuery(ctx, query),
+        where: { id },
+        data: { stock: { increment: quantity } },
+      });
+    },
+  }),
+  deleteProduct: t.prismaField({
+    type: "Product",
+    description: "Removes a product. Refused with PRODUCT_IN_USE while order items reference it. Returns the product as it was.",
+    args: { id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }) },
+    resolve: async (query, _root, { id: globalId }, ctx) => {
+      const id = dbId(globalId, "id");
+      const inUse = () =>
+        new ShopError("PRODUCT_IN_USE", `Product ${id} appears in orders and cannot be deleted.`, { field: "id" });
+      const uses = await ctx.prisma.orderItem.count({ where: { productId: id } });
+      if (uses > 0) throw inUse();
+      try {
+        return await ctx.prisma.product.delete({ ...query, where: { id } });
+      } catch (error) {
+        if (isPrismaError(error, "P2025")) throw notFound("Product", id, "id");
+        // An order placed between the check and the delete: the foreign key refuses it.
+        if (isPrismaError(error, "P2003")) throw inUse();
+        throw error;
+      }
+    },
+  }),
+}));

@@ -1,0 +1,197 @@
+/** The User type: a customer, their orders and what they spent; user queries and mutations. */
+import { builder } from "../builder.js";
+import { isPrismaError, notFound, ShopError } from "../errors.js";
+import { Prisma } from "../generated/prisma/client.js";
+import { OrderStatusEnum } from "./order-status.js";
+import { SortDirection } from "./scalars.js";
+import { dbId, orderByWithId, rootQuery } from "./util.js";
+import { email, ifGiven, requiredText, wholeNumber } from "./validate.js";
+
+export const UserRef = builder.prismaNode("User", {
+  description: "A customer of the shop.",
+  id: { field: "id" },
+  nullable: true,
+  fields: (t) => ({
+    name: t.exposeString("name", { description: "Display name." }),
+    email: t.exposeString("email", { description: "Unique email address (lower-case)." }),
+    age: t.exposeInt("age", { description: "Age in years; 0 when unknown." }),
+    active: t.exposeBoolean("active", { description: "Inactive users keep their history but cannot be expected to order." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the user signed up." }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the user was last changed." }),
+    orders: t.relation("orders", {
+      description: "The user's orders, oldest first.",
+      args: {
+        status: t.arg({ type: OrderStatusEnum, required: false, description: "Only orders in this status." }),
+      },
+      query: (args) => ({ where: args.status ? { status: args.status } : {}, orderBy: { id: "asc" } }),
+      resolve: (_query, user, args, ctx) => ctx.loaders.ordersOfUser({ status: args.status ?? null }).load(user.id),
+    }),
+    orderCount: t.int({
+      description: "How many orders the user has placed, in any status.",
+      resolve: (user, _args, ctx) => ctx.loaders.orderCountOfUser.load(user.id),
+    }),
+    totalSpent: t.field({
+      type: "Decimal",
+      description: "What the user's COMPLETED orders add up to.",
+      resolve: (user, _args, ctx) => ctx.loaders.totalSpentOfUser.load(user.id),
+    }),
+  }),
+});
+
+const UserOrderField = builder.enumType("UserOrderField", {
+  description: "What users can be sorted by.",
+  values: {
+    ID: { value: "id", description: "Signup order." },
+    NAME: { value: "name", description: "Name." },
+    EMAIL: { value: "email", description: "Email address." },
+    AGE: { value: "age", description: "Age." },
+    CREATED_AT: { value: "createdAt", description: "Signup time." },
+  } as const,
+});
+
+const UserOrderBy = builder.inputType("UserOrderBy", {
+  description: "How to sort users; ties are broken by id.",
+  fields: (t) => ({
+    field: t.field({ type: UserOrderField, required: true, description: "The column to sort by." }),
+    direction: t.field({ type: SortDirection, defaultValue: "asc", description: "Ascending (default) or descending." }),
+  }),
+});
+
+const UserFilter = builder.inputType("UserFilter", {
+  description: "Which users to list.",
+  fields: (t) => ({
+    active: t.boolean({ description: "Only active (true) or inactive (false) users." }),
+    search: t.string({ description: "Case-insensitive text that the name or email contains." }),
+  }),
+});
+
+function userWhere(filter: { active?: boolean | null; search?: string | null } | null | undefined): Prisma.UserWhereInput {
+  const search = filter?.search?.trim();
+  return {
+    ...(filter?.active != null ? { active: filter.active } : {}),
+    ...(search
+      ? { OR: [{ name: { contains: search, mode: "insensitive" } }, { email: { contains: search, mode: "insensitive" } }] }
+      : {}),
+  };
+}
+
+builder.queryFields((t) => ({
+  user: t.prismaField({
+    type: "User",
+    nullable: true,
+    description: "A user by ID; null when there is none.",
+    args: { id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.user.findUnique({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
+  }),
+  users: t.prismaConnection(
+    {
+      type: "User",
+      cursor: "id",
+      description: "All users, a page at a time.",
+      args: {
+        filter: t.arg({ type: UserFilter, description: "Which users to include." }),
+        orderBy: t.arg({ type: UserOrderBy, description: "Sort order (default: id ascending)." }),
+      },
+      totalCount: (_parent, args, ctx) => ctx.prisma.user.count({ where: userWhere(args.filter) }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.prisma.user.findMany({ ...rootQuery(ctx, query), where: userWhere(args.filter), orderBy: orderByWithId(args.orderBy) }),
+    },
+    { description: "A page of users." },
+    { description: "A user in a page of users." },
+  ),
+}));
+
+const CreateUserInput = builder.inputType("CreateUserInput", {
+  description: "A new user.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: "Display name; must not be empty." }),
+    email: t.string({ required: true, description: "Email address; must be unused." }),
+    age: t.int({ description: "Age in years (default 0)." }),
+    active: t.boolean({ description: "Whether the user is active (default true)." }),
+  }),
+});
+
+const UpdateUserInput = builder.inputType("UpdateUserInput", {
+  description: "Changes to a user; omitted fields stay as they are.",
+  fields: (t) => ({
+    name: t.string({ description: "New display name." }),
+    email: t.string({ description: "New email address; must be unused." }),
+    age: t.int({ description: "New age." }),
+    active: t.boolean({ description: "Activate or deactivate." }),
+  }),
+});
+
+/** Runs a write that may hit the unique email index and reports it as EMAIL_TAKEN. */
+async function guardEmail<T>(address: string | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (address && isPrismaError(error, "P2002")) {
+      throw new ShopError("EMAIL_TAKEN", `The email ${address} is already in use.`, { field: "email" });
+    }
+    throw error;
+  }
+}
+
+builder.mutationFields((t) => ({
+  createUser: t.prismaField({
+    type: "User",
+    description: "Creates a user. Fails with EMAIL_TAKEN if the email is in use.",
+    args: { input: t.arg({ type: CreateUserInput, required: true, description: "The new user." }) },
+    resolve: (query, _root, { input }, ctx) => {
+      const data = {
+        name: requiredText("name", input.name),
+        email: email("email", input.email),
+        age: ifGiven(input.age, (age) => wholeNumber("age", age, 0)),
+        active: input.active ?? undefined,
+      };
+      return guardEmail(data.email, () => ctx.prisma.user.create({ ...rootQuery(ctx, query), data }));
+    },
+  }),
+  updateUser: t.prismaField({
+    type: "User",
+    description: "Changes a user. Fails with NOT_FOUND or EMAIL_TAKEN.",
+    args: {
+      id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }),
+      input: t.arg({ type: UpdateUserInput, required: true, description: "What to change." }),
+    },
+    resolve: async (query, _root, { id: globalId, input }, ctx) => {
+      const id = dbId(globalId, "id");
+      const data = {
+        name: ifGiven(input.name, (name) => requiredText("name", name)),
+        email: ifGiven(input.email, (address) => email("email", address)),
+        age: ifGiven(input.age, (age) => wholeNumber("age", age, 0)),
+        active: input.active ?? undefined,
+      };
+      const found = await ctx.prisma.user.findUnique({ where: { id }, select: { id: true } });
+      if (!found) throw notFound("User", id, "id");
+      return guardEmail(data.email, () => ctx.prisma.user.update({ ...rootQuery(ctx, query), where: { id }, data }));
+    },
+  }),
+  deleteUser: t.prismaField({
+    type: "User",
+    description:
+      "Deletes a user with their orders and items. Stock held by their PENDING or PROCESSING orders goes back to the products. Returns the user as it was.",
+    args: { id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }) },
+    resolve: (query, _root, { id: globalId }, ctx) => {
+      const id = dbId(globalId, "id");
+      return ctx.prisma.$transaction(async (tx) => {
+        // The whole selection is read before the rows go, whatever the strategy: afterwards there
+        // is nothing left to load, and every strategy must answer the same.
+        const user = await tx.user.findUnique({ ...query, where: { id } });
+        if (!user) throw notFound("User", id, "id");
+        const held = await tx.orderItem.groupBy({
+          by: ["productId"],
+          where: { order: { userId: id, status: { in: ["PENDING", "PROCESSING"] } } },
+          _sum: { quantity: true },
+        });
+        for (const { productId, _sum } of held) {
+          await tx.product.update({ where: { id: productId }, data: { stock: { increment: _sum?.quantity ?? 0 } } });
+        }
+        await tx.user.delete({ where: { id } });
+        return user;
+      });
+    },
+  }),
+}));

@@ -1,0 +1,86 @@
+/**
+ * Records every SQL statement against the GraphQL request that caused it.
+ *
+ * The recorder rides in AsyncLocalStorage rather than in a logger callback: Prisma's `query` log
+ * event is emitted outside the caller's async context, so it cannot tell concurrent requests apart.
+ * Wrapping the driver adapter puts the hook where the statement actually leaves for the database.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { performance } from "node:perf_hooks";
+import type {
+  SqlDriverAdapter,
+  SqlDriverAdapterFactory,
+  SqlQuery,
+  SqlQueryable,
+  Transaction,
+} from "@prisma/driver-adapter-utils";
+
+/** One statement as a client sees it in `extensions.sql.statements`. */
+export interface RecordedStatement {
+  sql: string;
+  durationMs: number;
+  /** Rows returned (for a read) or affected (for a write). */
+  rows: number;
+}
+
+/** The statements of one request, in the order they were sent. */
+export class SqlRecorder {
+  readonly statements: RecordedStatement[] = [];
+
+  record(sql: string, startedAt: number, rows: number): void {
+    const durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
+    this.statements.push({ sql, durationMs, rows });
+  }
+}
+
+const storage = new AsyncLocalStorage<SqlRecorder>();
+
+/** Runs `fn` so that every statement it causes, however deep, is recorded in `recorder`. */
+export function withSqlRecorder<T>(recorder: SqlRecorder, fn: () => T): T {
+  return storage.run(recorder, fn);
+}
+
+/** Wraps a queryable so its reads and writes report to the current request's recorder. */
+function recordQueries<Q extends SqlQueryable>(target: Q): Q {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (prop === "queryRaw") {
+        return async (query: SqlQuery) => {
+          const recorder = storage.getStore();
+          const startedAt = performance.now();
+          const result = await obj.queryRaw(query);
+          recorder?.record(query.sql, startedAt, result.rows.length);
+          return result;
+        };
+      }
+      if (prop === "executeRaw") {
+        return async (query: SqlQuery) => {
+          const recorder = storage.getStore();
+          const startedAt = performance.now();
+          const affected = await obj.executeRaw(query);
+          recorder?.record(query.sql, startedAt, affected);
+          return affected;
+        };
+      }
+      if (prop === "startTransaction") {
+        return async (...args: Parameters<SqlDriverAdapter["startTransaction"]>) =>
+          recordQueries<Transaction>(await (obj as unknown as SqlDriverAdapter).startTransaction(...args));
+      }
+      return typeof value === "function" ? value.bind(obj) : value;
+    },
+  });
+}
+
+/** An adapter factory whose connections record their statements; everything else passes through. */
+export function recordingAdapter<F extends SqlDriverAdapterFactory>(factory: F): F {
+  return new Proxy(factory, {
+    get(obj, prop, receiver) {
+      if (prop === "connect") {
+        return async () => recordQueries(await obj.connect());
+      }
+      const value = Reflect.get(obj, prop, receiver);
+      return typeof value === "function" ? value.bind(obj) : value;
+    },
+  });
+}
