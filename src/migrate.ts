@@ -5,13 +5,17 @@
  * later that it is applied.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Database } from "./db.js";
 
-/** prisma/migrations, found from this file so it works from src/ and from a build alike. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+/** prisma/migrations, found from this file: one level up from src/, two from a build in dist/src/. */
+export const MIGRATIONS_DIR =
+  ["../prisma/migrations", "../../prisma/migrations"]
+    .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+    .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 
 /** The lock id `prisma migrate` itself takes, so our runner and Prisma's never interleave. */
 const ADVISORY_LOCK_ID = 72707369;

@@ -1,0 +1,106 @@
+/**
+ * The project's central promise: the three loading strategies return identical data for every
+ * query, and cost what they claim (lazy grows with N, batched and eager do not).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestShop, dataOf, STRATEGIES, type TestShop } from "./support/shop.js";
+
+let shop: TestShop;
+const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString("base64");
+
+beforeAll(async () => {
+  shop = await createTestShop({ seed: { users: 60, products: 25, ordersPerUser: 2, itemsPerOrder: 2 } });
+});
+afterAll(() => shop?.close());
+
+const CORPUS: Record<string, string> = {
+  scalars: `{ users(first: 5) { edges { node { id name email age active createdAt updatedAt } } } }`,
+  nested: `{ users(first: 5) { edges { node { name orders { status items { quantity product { name } } } } } } }`,
+  derivedUser: `{ users(first: 10) { edges { node { name orderCount totalSpent } } } }`,
+  ordersWithEverything: `{ orders(first: 15) { edges { node { id status notes total itemCount user { name email } items { unitPrice subtotal product { name price category } } } } } }`,
+  productsWithSales: `{ products(first: 10) { edges { node { name stock unitsSold orderItems { quantity order { status user { name } } } } } } }`,
+  inactiveUsers: `{ users(filter: { active: false }) { totalCount edges { node { name active orders { id } } } } }`,
+  searchSorted: `{ users(filter: { search: "AN" }, orderBy: { field: NAME, direction: DESC }, first: 8) { totalCount edges { node { name email } } } }`,
+  priceRange: `{ products(filter: { inStock: true, minPrice: "50", maxPrice: "250.50" }, orderBy: { field: PRICE, direction: DESC }) { totalCount edges { node { name price stock } } } }`,
+  completedOrders: `{ orders(filter: { status: COMPLETED }, first: 12) { totalCount edges { node { total itemCount user { totalSpent orderCount } } } } }`,
+  lastPage: `{ users(last: 4) { edges { cursor node { name } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`,
+  aliases: `{ a: users(first: 2) { edges { node { name } } } b: users(first: 2, orderBy: { field: EMAIL, direction: DESC }) { edges { node { email } } } }`,
+  fragments: `fragment U on User { name orders { id status ...O } } fragment O on Order { total items { id } }
+    { users(first: 3) { edges { node { ...U } } } }`,
+  sameRelationTwoArgs: `{ users(first: 6) { edges { node { name done: orders(status: COMPLETED) { id total } open: orders(status: PENDING) { id } all: orders { id } } } } }`,
+  nodeLookup: `{ node(id: "${gid("User", 3)}") { id __typename ... on User { name orders { items { product { name } } } } } }`,
+  nodesMixed: `{ nodes(ids: ["${gid("User", 1)}", "${gid("Product", 2)}", "${gid("Order", 3)}", "${gid("User", 9999)}"]) { id __typename ... on User { name } ... on Product { name unitsSold } ... on Order { total } } }`,
+  orderById: `{ order(id: "${gid("Order", 7)}") { id status items { unitPrice subtotal product { name } order { id } } user { name orderCount } } }`,
+  productById: `{ product(id: "${gid("Product", 4)}") { name unitsSold orderItems { quantity order { user { email } } } } }`,
+  missingById: `{ user(id: "${gid("User", 424242)}") { name } product(id: "${gid("Product", 424242)}") { name } }`,
+  ordersByDate: `{ orders(first: 10, orderBy: { field: CREATED_AT, direction: DESC }) { totalCount pageInfo { hasNextPage endCursor } edges { node { createdAt } } } }`,
+  cyclic: `{ users(first: 3) { edges { node { name orders { items { order { user { name } } } } } } } }`,
+  textSearch: `{ products(filter: { search: "e" }, first: 5) { totalCount edges { node { name category } } } }`,
+  dateWindow: `{ orders(filter: { createdAfter: "2025-06-01T00:00:00Z", createdBefore: "2025-09-01T00:00:00Z" }, first: 30) { totalCount edges { node { createdAt total } } } }`,
+  statusFiltered: `{ users(filter: { active: true }, first: 7) { edges { node { name orderCount cancelled: orders(status: CANCELLED) { id total itemCount } } } } }`,
+  userOrdersFilter: `{ orders(filter: { userId: "${gid("User", 5)}" }) { totalCount edges { node { id user { name } } } } }`,
+  typenames: `{ __typename users(first: 2) { __typename edges { __typename node { __typename orders { __typename items { __typename } } } } } }`,
+};
+
+describe("identical data under every strategy", () => {
+  it("has a corpus of at least 20 queries", () => {
+    expect(Object.keys(CORPUS).length).toBeGreaterThanOrEqual(20);
+  });
+
+  for (const [name, query] of Object.entries(CORPUS)) {
+    it(name, async () => {
+      const [eager, batched, lazy] = await Promise.all(STRATEGIES.map((strategy) => shop.gql(query, {}, { strategy })));
+      const data = dataOf(eager!);
+      expect(JSON.stringify(data).length).toBeGreaterThan(20);
+      expect(dataOf(batched!)).toEqual(data);
+      expect(dataOf(lazy!)).toEqual(data);
+      expect([eager, batched, lazy].map((r) => r!.extensions?.sql?.strategy)).toEqual(STRATEGIES);
+    });
+  }
+});
+
+const budgetQuery = (n: number, extra = "") =>
+  `{ users(first: ${n}) { ${extra} edges { node { orders { items { product { name } } } } } } }`;
+
+async function statementCount(query: string, strategy: string): Promise<number> {
+  const response = await shop.gql(query, {}, { strategy });
+  dataOf(response);
+  return response.extensions!.sql!.count;
+}
+
+describe("statement budgets for users -> orders -> items -> product", () => {
+  it("lazy issues one query per parent: 1 + N + orders + items", async () => {
+    for (const n of [5, 50]) {
+      const users = await shop.prisma.user.findMany({ take: n, orderBy: { id: "asc" }, select: { id: true } });
+      const ids = users.map((u) => u.id);
+      const orders = await shop.prisma.order.count({ where: { userId: { in: ids } } });
+      const items = await shop.prisma.orderItem.count({ where: { order: { userId: { in: ids } } } });
+      expect(await statementCount(budgetQuery(n), "lazy")).toBe(1 + n + orders + items);
+    }
+    expect(await statementCount(budgetQuery(50), "lazy")).toBeGreaterThan(await statementCount(budgetQuery(5), "lazy"));
+  });
+
+  it("batched issues one statement per level, whatever N, plus one for totalCount", async () => {
+    const at5 = await statementCount(budgetQuery(5), "batched");
+    expect(at5).toBeLessThanOrEqual(4);
+    expect(await statementCount(budgetQuery(50), "batched")).toBe(at5);
+    expect(await statementCount(budgetQuery(50, "totalCount"), "batched")).toBe(at5 + 1);
+  });
+
+  it("eager issues at most two statements, whatever N", async () => {
+    const at5 = await statementCount(budgetQuery(5), "eager");
+    expect(at5).toBeLessThanOrEqual(2);
+    expect(await statementCount(budgetQuery(50), "eager")).toBe(at5);
+    expect(await statementCount(budgetQuery(50, "totalCount"), "eager")).toBeLessThanOrEqual(2);
+  });
+
+  it("derived fields add no statements per parent in batched and eager", async () => {
+    const derived = (n: number) =>
+      `{ users(first: ${n}) { edges { node { orderCount totalSpent orders { total itemCount items { subtotal product { unitsSold } } } } } } }`;
+    for (const strategy of ["batched", "eager"]) {
+      const at5 = await statementCount(derived(5), strategy);
+      expect(await statementCount(derived(50), strategy)).toBe(at5);
+    }
+    expect(await statementCount(derived(50), "lazy")).toBeGreaterThan(await statementCount(derived(5), "lazy"));
+  });
+});
