@@ -51,6 +51,12 @@ function openPglite(config: Extract<DatabaseConfig, { kind: "pglite" }>) {
 
 function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolMax });
+  let closing = false;
+  // An idle connection that the server drops (a restart, a failover) must not crash the process:
+  // the pool replaces it on the next checkout. Once we are closing, such errors are expected.
+  pool.on("error", (error) => {
+    if (!closing) console.error(`[shop-api] idle PostgreSQL connection lost: ${error.message}`);
+  });
   const adapter: SqlDriverAdapterFactory = new PrismaPg(pool);
   return {
     adapter,
@@ -72,7 +78,10 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
         conn.release();
       }
     },
-    close: () => pool.end(),
+    close: () => {
+      closing = true;
+      return pool.end();
+    },
   };
 }
 

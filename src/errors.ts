@@ -3,7 +3,6 @@
  * stable code; `maskError` (installed in yoga.ts) turns everything else into either a known code or
  * "Unexpected error." with the cause logged, never a stack trace.
  */
-import { PothosValidationError } from "@pothos/core";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { GraphQLError } from "graphql";
 import { Prisma } from "./generated/prisma/client.js";
@@ -18,11 +17,23 @@ export type ErrorCode =
   | "INVALID_STATUS_TRANSITION"
   | "INTERNAL_SERVER_ERROR";
 
+/**
+ * Marks errors meant for the client. A registered symbol rather than `instanceof`, because a test
+ * runner or a bundler can load a module twice, and then classes stop being comparable.
+ */
+const EXPECTED = Symbol.for("shop-api.expected-error");
+
 /** A failure the client caused or can act on; its code and details go out in `extensions`. */
 export class ShopError extends GraphQLError {
+  readonly [EXPECTED] = true;
+
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(message, { extensions: { code, ...details } });
   }
+}
+
+function isExpected(error: unknown): error is GraphQLError {
+  return typeof error === "object" && error !== null && (error as { [EXPECTED]?: boolean })[EXPECTED] === true;
 }
 
 /** Bad input: names the offending input field (a path such as `items.1.quantity`). */
@@ -48,27 +59,36 @@ const UNEXPECTED = "Unexpected error.";
  * global ID or cursor, a bad page size) become BAD_USER_INPUT; anything else is masked and logged.
  */
 export function maskError(error: unknown): Error {
-  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
-  if (original instanceof ShopError) return withPath(original, error);
-  if (original instanceof PothosValidationError) {
+  const original = (error as { originalError?: unknown }).originalError ?? error;
+  if (isExpected(original)) return withPath(original, error);
+  // By name, for the same reason as EXPECTED: Pothos ships CommonJS and ESM builds.
+  if (original instanceof Error && original.name === "PothosValidationError") {
     return new GraphQLError(original.message, {
       ...pathOf(error),
       extensions: { code: "BAD_USER_INPUT" },
     });
   }
-  if (original instanceof Prisma.PrismaClientKnownRequestError && original.code === "P2025") {
+  if (isPrismaError(original, "P2025")) {
     return new GraphQLError("The record does not exist.", { ...pathOf(error), extensions: { code: "NOT_FOUND" } });
   }
-  if (error instanceof GraphQLError && !error.originalError) return error;
+  // A GraphQL error with no cause (a validation or parse error) is already meant for the client.
+  if (original === error && isGraphQLErrorLike(error)) return error as GraphQLError;
   console.error("[shop-api] unexpected error:", original);
   return new GraphQLError(UNEXPECTED, { ...pathOf(error), extensions: { code: "INTERNAL_SERVER_ERROR" } });
 }
 
-function pathOf(error: unknown) {
-  return error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {};
+/** Duck-typed: graphql-js can be loaded as both its CommonJS and its ESM build in one process. */
+function isGraphQLErrorLike(error: unknown): boolean {
+  return error instanceof Error && error.name === "GraphQLError";
 }
 
-function withPath(shopError: ShopError, wrapper: unknown): GraphQLError {
-  if (wrapper === shopError || !(wrapper instanceof GraphQLError)) return shopError;
+function pathOf(error: unknown) {
+  if (!isGraphQLErrorLike(error)) return {};
+  const { nodes, path } = error as GraphQLError;
+  return { nodes, path };
+}
+
+function withPath(shopError: GraphQLError, wrapper: unknown): GraphQLError {
+  if (wrapper === shopError || !isGraphQLErrorLike(wrapper)) return shopError;
   return new GraphQLError(shopError.message, { ...pathOf(wrapper), extensions: shopError.extensions });
 }
