@@ -7,7 +7,7 @@ import { OrderStatusEnum } from "./order-status.js";
 import { ProductRef } from "./product.js";
 import { SortDirection } from "./scalars.js";
 import { UserRef } from "./user.js";
-import { dbId, orderByWithId, rootQuery } from "./util.js";
+import { checkPageSize, dbId, orderByWithId, rootQuery } from "./util.js";
 import { wholeNumber } from "./validate.js";
 
 export const OrderRef = builder.prismaNode("Order", {
@@ -102,8 +102,10 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: OrderOrderBy, description: "Sort order (default: id ascending)." }),
       },
       totalCount: (_parent, args, ctx) => ctx.prisma.order.count({ where: orderWhere(args.filter) }),
-      resolve: (query, _root, args, ctx) =>
-        ctx.prisma.order.findMany({ ...rootQuery(ctx, query), where: orderWhere(args.filter), orderBy: orderByWithId(args.orderBy) }),
+      resolve: (query, _root, args, ctx) => {
+        checkPageSize(args);
+        return ctx.prisma.order.findMany({ ...rootQuery(ctx, query), where: orderWhere(args.filter), orderBy: orderByWithId(args.orderBy) });
+      },
     },
     { description: "A page of orders." },
     { description: "An order in a page of orders." },

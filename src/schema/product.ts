@@ -3,7 +3,7 @@ import { builder } from "../builder.js";
 import { isPrismaError, notFound, ShopError } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { SortDirection } from "./scalars.js";
-import { dbId, orderByWithId, rootQuery } from "./util.js";
+import { checkPageSize, dbId, orderByWithId, rootQuery } from "./util.js";
 import { ifGiven, money, requiredText, wholeNumber } from "./validate.js";
 
 export const ProductRef = builder.prismaNode("Product", {
@@ -100,12 +100,14 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: ProductOrderBy, description: "Sort order (default: id ascending)." }),
       },
       totalCount: (_parent, args, ctx) => ctx.prisma.product.count({ where: productWhere(args.filter) }),
-      resolve: (query, _root, args, ctx) =>
-        ctx.prisma.product.findMany({
+      resolve: (query, _root, args, ctx) => {
+        checkPageSize(args);
+        return ctx.prisma.product.findMany({
           ...rootQuery(ctx, query),
           where: productWhere(args.filter),
           orderBy: orderByWithId(args.orderBy),
-        }),
+        });
+      },
     },
     { description: "A page of products." },
     { description: "A product in a page of products." },

@@ -4,7 +4,7 @@ import { isPrismaError, notFound, ShopError } from "../errors.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { OrderStatusEnum } from "./order-status.js";
 import { SortDirection } from "./scalars.js";
-import { dbId, orderByWithId, rootQuery } from "./util.js";
+import { checkPageSize, dbId, orderByWithId, rootQuery } from "./util.js";
 import { email, ifGiven, requiredText, wholeNumber } from "./validate.js";
 
 export const UserRef = builder.prismaNode("User", {
@@ -94,8 +94,10 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: UserOrderBy, description: "Sort order (default: id ascending)." }),
       },
       totalCount: (_parent, args, ctx) => ctx.prisma.user.count({ where: userWhere(args.filter) }),
-      resolve: (query, _root, args, ctx) =>
-        ctx.prisma.user.findMany({ ...rootQuery(ctx, query), where: userWhere(args.filter), orderBy: orderByWithId(args.orderBy) }),
+      resolve: (query, _root, args, ctx) => {
+        checkPageSize(args);
+        return ctx.prisma.user.findMany({ ...rootQuery(ctx, query), where: userWhere(args.filter), orderBy: orderByWithId(args.orderBy) });
+      },
     },
     { description: "A page of users." },
     { description: "A user in a page of users." },

@@ -33,3 +33,16 @@ export function dbId(globalId: { typename: string; id: string }, field: string):
   }
   return id;
 }
+
+/** The most items one page may hold; `first`/`last` above it are refused rather than quietly cut. */
+export const MAX_PAGE_SIZE = 100;
+
+/** Refuses page sizes outside 0..MAX_PAGE_SIZE, naming the argument. */
+export function checkPageSize(args: { first?: number | null; last?: number | null }): void {
+  for (const name of ["first", "last"] as const) {
+    const size = args[name];
+    if (size != null && (size < 0 || size > MAX_PAGE_SIZE)) {
+      throw badInput(name, `${name} must be between 0 and ${MAX_PAGE_SIZE}; page through longer lists with cursors.`);
+    }
+  }
+}
