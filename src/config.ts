@@ -40,13 +40,9 @@ export function parseDatabaseUrl(raw: string | undefined, poolMax = 10): Databas
     return { kind: "pglite", dataDir: dir, label: `PGlite at ${dir}` };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    let host: string;
-    try {
-      const parsed = new URL(url);
-      host = `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
-    } catch {
-      throw new ConfigError(`DATABASE_URL is not a valid URL. Accepted: ${ACCEPTED_URLS}.`);
-    }
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    if (!parsed?.hostname) throw new ConfigError(`DATABASE_URL is not a valid PostgreSQL URL. Accepted: ${ACCEPTED_URLS}.`);
+    const host = `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
     return { kind: "postgres", url, poolMax, label: `PostgreSQL at ${host}` };
   }
   throw new ConfigError(`DATABASE_URL has an unsupported form. Accepted: ${ACCEPTED_URLS}.`);

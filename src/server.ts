@@ -24,7 +24,9 @@ async function main() {
   const yoga = createShopServer({ prisma: db.prisma, sqlExplain: config.sqlExplain });
   const server = createServer(yoga);
   server.listen(config.port, () => {
-    console.log(`Shop API on ${config.database.label}: http://localhost:${config.port}${yoga.graphqlEndpoint}`);
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    console.log(`Shop API on ${config.database.label}: http://localhost:${port}${yoga.graphqlEndpoint}`);
   });
 
   let closing = false;

@@ -90,7 +90,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: "An order by ID; null when there is none.",
     args: { id: t.arg.globalID({ for: OrderRef, required: true, description: "The order's global ID." }) },
-    resolve: (query, _root, args, ctx) => ctx.prisma.order.findUnique({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
+    resolve: (query, _root, args, ctx) => ctx.prisma.order.findFirst({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
   }),
   orders: t.prismaConnection(
     {

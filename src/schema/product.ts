@@ -88,7 +88,7 @@ builder.queryFields((t) => ({
     description: "A product by ID; null when there is none.",
     args: { id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.prisma.product.findUnique({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
+      ctx.prisma.product.findFirst({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
   }),
   products: t.prismaConnection(
     {
@@ -169,7 +169,7 @@ builder.mutationFields((t) => ({
         stock: ifGiven(input.stock, (stock) => wholeNumber("stock", stock, 0)),
         category: ifGiven(input.category, (category) => requiredText("category", category, 100)),
       };
-      const found = await ctx.prisma.product.findUnique({ where: { id }, select: { id: true } });
+      const found = await ctx.prisma.product.findFirst({ where: { id }, select: { id: true } });
       if (!found) throw notFound("Product", id, "id");
       return ctx.prisma.product.update({ ...rootQuery(ctx, query), where: { id }, data });
     },
@@ -184,7 +184,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { id: globalId, quantity }, ctx) => {
       const id = dbId(globalId, "id");
       wholeNumber("quantity", quantity, 1);
-      const found = await ctx.prisma.product.findUnique({ where: { id }, select: { id: true } });
+      const found = await ctx.prisma.product.findFirst({ where: { id }, select: { id: true } });
       if (!found) throw notFound("Product", id, "id");
       return ctx.prisma.product.update({
         ...rootQuery(ctx, query),

@@ -82,7 +82,7 @@ builder.queryFields((t) => ({
     description: "A user by ID; null when there is none.",
     args: { id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.prisma.user.findUnique({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
+      ctx.prisma.user.findFirst({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
   }),
   users: t.prismaConnection(
     {
@@ -166,7 +166,7 @@ builder.mutationFields((t) => ({
         age: ifGiven(input.age, (age) => wholeNumber("age", age, 0)),
         active: input.active ?? undefined,
       };
-      const found = await ctx.prisma.user.findUnique({ where: { id }, select: { id: true } });
+      const found = await ctx.prisma.user.findFirst({ where: { id }, select: { id: true } });
       if (!found) throw notFound("User", id, "id");
       return guardEmail(data.email, () => ctx.prisma.user.update({ ...rootQuery(ctx, query), where: { id }, data }));
     },

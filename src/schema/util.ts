@@ -6,6 +6,10 @@ import { badInput } from "../errors.js";
  * The query a root field hands Prisma. Eager requests keep Pothos' whole nested selection (one
  * statement with joins); batched and lazy keep only paging, so each relation below resolves through
  * the loaders and shows its own cost.
+ *
+ * Lookups by id use `findFirst`, not `findUnique`: Prisma merges the `findUnique` calls of one tick
+ * into a single statement, even across concurrent requests, which would hide the lazy strategy's
+ * cost and charge one request's SQL record for another's rows.
  */
 export function rootQuery<Q extends object>(ctx: Context, query: Q): Q {
   if (ctx.strategy === "eager") return query;

@@ -1,0 +1,73 @@
+/** The seed: deterministic, the sizes asked for, consistent stock, and a CLI that guards data. */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resetShop, seedShop } from "../src/seed.js";
+import { createTestShop, testDatabaseKind, type TestShop } from "./support/shop.js";
+
+let shop: TestShop;
+const sizes = { users: 7, products: 9, ordersPerUser: 3, itemsPerOrder: 2 };
+
+async function dump() {
+  const [users, products, orders, items] = await Promise.all([
+    shop.prisma.user.findMany({ orderBy: { id: "asc" }, omit: { updatedAt: true } }),
+    shop.prisma.product.findMany({ orderBy: { id: "asc" }, omit: { updatedAt: true, createdAt: true } }),
+    shop.prisma.order.findMany({ orderBy: { id: "asc" }, omit: { updatedAt: true } }),
+    shop.prisma.orderItem.findMany({ orderBy: { id: "asc" } }),
+  ]);
+  return { users, products, orders, items };
+}
+
+beforeAll(async () => {
+  shop = await createTestShop();
+});
+afterAll(() => shop?.close());
+
+describe("seedShop", () => {
+  it("writes exactly the sizes asked for, with valid rows", async () => {
+    const result = await seedShop(shop.prisma, sizes);
+    expect(result).toMatchObject({ users: 7, orders: 21, items: 42 });
+    const { users, products, orders, items } = await dump();
+    expect([users.length, products.length, orders.length, items.length]).toEqual([7, 9, 21, 42]);
+    expect(new Set(users.map((u) => u.email)).size).toBe(7);
+    expect(products.every((p) => p.stock >= 0 && p.price.gte(0) && p.name.length > 0)).toBe(true);
+    for (const order of orders) {
+      const own = items.filter((i) => i.orderId === order.id);
+      expect(own).toHaveLength(2);
+      expect(new Set(own.map((i) => i.productId)).size).toBe(2);
+    }
+    for (const item of items) {
+      expect(item.quantity).toBeGreaterThan(0);
+      expect(item.unitPrice.toFixed(2)).toBe(products.find((p) => p.id === item.productId)!.price.toFixed(2));
+    }
+  });
+
+  it("is deterministic: the same sizes give the same shop", async () => {
+    const first = await dump();
+    await resetShop(shop.prisma);
+    await seedShop(shop.prisma, sizes);
+    expect(await dump()).toEqual(first);
+  });
+});
+
+describe("npm run db:seed", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "shop-seed-"));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const run = (...args: string[]) =>
+    promisify(execFile)(process.execPath, ["--import", "tsx", "prisma/seed.ts", ...args], {
+      cwd: new URL("..", import.meta.url),
+      env: { ...process.env, DATABASE_URL: `file:${dataDir}` },
+    });
+
+  it.runIf(testDatabaseKind === "pglite")("seeds a folder database, refuses to seed it twice, and replaces it with --reset", async () => {
+    const first = await run("--users", "4", "--products", "5", "--orders-per-user", "2", "--items-per-order", "1");
+    expect(first.stdout).toMatch(/Seeded PGlite at .*: 4 users, 5 products, 8 orders, 8 items/);
+    await expect(run("--users", "4")).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("--reset") });
+    const again = await run("--users", "3", "--reset");
+    expect(again.stdout).toMatch(/: 3 users, 30 products, 15 orders, 45 items/);
+    await expect(run("--users", "lots")).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("--users must be a whole number") });
+  });
+});
