@@ -8,12 +8,13 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db.js";
 import { migrate } from "../src/migrate.js";
-import { DEMO_SIZES, isShopEmpty, resetShop, seedShop, type SeedSizes } from "../src/seed.js";
+import { DEMO_SIZES, isShopEmpty, resetShop, type SeedSizes, seedShop } from "../src/seed.js";
 
 function count(name: string, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`--${name} must be a whole number of at least ${min}; got ${raw}.`);
+  if (!Number.isInteger(value) || value < min)
+    throw new ConfigError(`--${name} must be a whole number of at least ${min}; got ${raw}.`);
   return value;
 }
 
@@ -43,9 +44,15 @@ async function main() {
     }
     const started = performance.now();
     const tty = process.stderr.isTTY;
+    let lastLog = 0;
     const result = await seedShop(db.prisma, sizes, (p) => {
       const line = `seeding: ${p.users}/${p.totalUsers} users, ${p.orders} orders, ${p.items} items`;
+      // A terminal gets a live line; a log gets a line every ten seconds.
       if (tty) process.stderr.write(`\r${line}`);
+      else if (performance.now() - lastLog > 10_000) {
+        lastLog = performance.now();
+        process.stderr.write(`${line}\n`);
+      }
     });
     if (tty) process.stderr.write("\n");
     const seconds = ((performance.now() - started) / 1000).toFixed(1);

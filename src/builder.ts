@@ -6,9 +6,9 @@ import SchemaBuilder from "@pothos/core";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import type { Context } from "./context.js";
-import type { Prisma } from "./generated/prisma/client.js";
 import type PrismaTypes from "./generated/pothos-prisma-types.js";
 import { getDatamodel } from "./generated/pothos-prisma-types.js";
+import type { Prisma } from "./generated/prisma/client.js";
 
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;

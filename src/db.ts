@@ -66,8 +66,7 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
         await conn.query("BEGIN");
         const result = await fn({
           exec: async (script) => void (await conn.query(script)),
-          query: async <Row>(sql: string, params?: unknown[]) =>
-            (await conn.query(sql, params)).rows as Row[],
+          query: async <Row>(sql: string, params?: unknown[]) => (await conn.query(sql, params)).rows as Row[],
         });
         await conn.query("COMMIT");
         return result;

@@ -9,8 +9,8 @@
  * Batch functions keep DataLoader's contract: one result per key, in the order of the keys.
  */
 import DataLoader from "dataloader";
-import { Prisma, type PrismaClient } from "./generated/prisma/client.js";
 import type { Order, OrderItem, OrderStatus, Product, User } from "./generated/prisma/client.js";
+import { Prisma, type PrismaClient } from "./generated/prisma/client.js";
 import type { Strategy } from "./strategy.js";
 
 type Key = number;
@@ -48,8 +48,8 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy) {
     const loaders = new Map<string, DataLoader<Key, V>>();
     return (args: A) => {
       const id = JSON.stringify(args);
-      let found = loaders.get(id);
-      if (!found) loaders.set(id, (found = make(args)));
+      const found = loaders.get(id) ?? make(args);
+      loaders.set(id, found);
       return found;
     };
   };
@@ -95,7 +95,11 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy) {
         where: { userId: { in: [...userIds] } },
         _count: { _all: true },
       });
-      return valueByKey(userIds, rows.map((r) => ({ key: r.userId, value: r._count._all })), 0);
+      return valueByKey(
+        userIds,
+        rows.map((r) => ({ key: r.userId, value: r._count._all })),
+        0,
+      );
     }),
     totalSpentOfUser: loader<Prisma.Decimal>(async (userIds) => {
       const rows = await prisma.$queryRaw<{ key: number; value: Prisma.Decimal | null }[]>`
@@ -111,7 +115,11 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy) {
         where: { orderId: { in: [...orderIds] } },
         _sum: { quantity: true },
       });
-      return valueByKey(orderIds, rows.map((r) => ({ key: r.orderId, value: r._sum.quantity })), 0);
+      return valueByKey(
+        orderIds,
+        rows.map((r) => ({ key: r.orderId, value: r._sum.quantity })),
+        0,
+      );
     }),
     totalOfOrder: loader<Prisma.Decimal>(async (orderIds) => {
       const rows = await prisma.$queryRaw<{ key: number; value: Prisma.Decimal | null }[]>`
@@ -126,7 +134,11 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy) {
         where: { productId: { in: [...productIds] }, order: { status: "COMPLETED" } },
         _sum: { quantity: true },
       });
-      return valueByKey(productIds, rows.map((r) => ({ key: r.productId, value: r._sum.quantity })), 0);
+      return valueByKey(
+        productIds,
+        rows.map((r) => ({ key: r.productId, value: r._sum.quantity })),
+        0,
+      );
     }),
   };
 }

@@ -7,7 +7,9 @@ const config = loadConfig();
 const db = await openDatabase(config.database);
 try {
   const applied = await migrate(db);
-  console.log(applied.length ? `Applied to ${config.database.label}: ${applied.join(", ")}` : `${config.database.label} is up to date.`);
+  console.log(
+    applied.length ? `Applied to ${config.database.label}: ${applied.join(", ")}` : `${config.database.label} is up to date.`,
+  );
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exitCode = 1;

@@ -4,7 +4,7 @@
  * bounded memory. The command-line front end is prisma/seed.ts (`npm run db:seed`).
  */
 import { en, Faker } from "@faker-js/faker";
-import { type OrderStatus, Prisma, type PrismaClient } from "./generated/prisma/client.js";
+import type { OrderStatus, PrismaClient } from "./generated/prisma/client.js";
 
 export interface SeedSizes {
   users: number;
@@ -23,8 +23,8 @@ export interface SeedProgress {
   items: number;
 }
 
-/** Users per batch: each batch is three INSERTs (users, orders, items), well under PostgreSQL's 65,535 parameters. */
-const USERS_PER_BATCH = 500;
+/** Users per batch, with their orders and items: memory stays flat whatever the total. */
+const USERS_PER_BATCH = 1000;
 const DAY_MS = 86_400_000;
 /** Order dates fall in the year before this instant, fixed so that seeding is reproducible. */
 const SEED_EPOCH = Date.UTC(2026, 0, 1);
@@ -35,6 +35,22 @@ const STATUS_WEIGHTS: { weight: number; value: OrderStatus }[] = [
   { weight: 15, value: "PROCESSING" },
   { weight: 15, value: "CANCELLED" },
 ];
+
+/** One column of a batch of rows, as the array parameter `unnest()` expects. */
+function col<Row, K extends keyof Row>(rows: Row[], key: K): Row[K][] {
+  return rows.map((row) => row[key]);
+}
+
+/**
+ * Takes `count` ids from a table's sequence. Rows inserted with them can be referenced at once by
+ * their children, without reading the ids back, and the sequence stays ahead of every used id.
+ */
+async function reserveIds(prisma: PrismaClient, table: "User" | "Product" | "Order", count: number): Promise<number[]> {
+  if (count === 0) return [];
+  const rows = await prisma.$queryRaw<{ id: number }[]>`
+    SELECT nextval(pg_get_serial_sequence(${`"${table}"`}, 'id'))::int AS id FROM generate_series(1, ${count})`;
+  return rows.map((row) => row.id);
+}
 
 /** Empties every shop table and restarts the ids. */
 export async function resetShop(prisma: PrismaClient): Promise<void> {
@@ -57,57 +73,60 @@ export async function seedShop(
   onProgress?: (progress: SeedProgress) => void,
 ): Promise<SeedProgress> {
   if (sizes.itemsPerOrder > sizes.products) {
-    throw new Error(`--items-per-order (${sizes.itemsPerOrder}) cannot exceed --products (${sizes.products}): an order lists each product once.`);
+    throw new Error(
+      `--items-per-order (${sizes.itemsPerOrder}) cannot exceed --products (${sizes.products}): an order lists each product once.`,
+    );
   }
   const faker = new Faker({ locale: [en], seed: 20261125 });
   const categories = faker.helpers.uniqueArray(() => faker.commerce.department(), 8);
 
-  const products = Array.from({ length: sizes.products }, (_, i) => ({
+  const productIds = await reserveIds(prisma, "Product", sizes.products);
+  const products = productIds.map((id, i) => ({
+    id,
     name: `${faker.commerce.productName()} ${i + 1}`,
     description: faker.datatype.boolean(0.8) ? faker.commerce.productDescription() : null,
-    price: new Prisma.Decimal(faker.commerce.price({ min: 2, max: 400, dec: 2 })),
+    price: faker.commerce.price({ min: 2, max: 400, dec: 2 }),
     category: faker.helpers.arrayElement(categories),
     // What is left after the seeded orders took theirs: never negative, one product in ten sold out.
     stock: faker.datatype.boolean(0.1) ? 0 : faker.number.int({ min: 1, max: 150 }),
   }));
-  const created = await prisma.product.createManyAndReturn({ data: products, select: { id: true, price: true } });
+  await prisma.$executeRaw`
+    INSERT INTO "Product" ("id", "name", "description", "price", "category", "stock", "updatedAt")
+    SELECT *, now() FROM unnest(${col(products, "id")}::int[], ${col(products, "name")}::text[],
+      ${col(products, "description")}::text[], ${col(products, "price")}::numeric[],
+      ${col(products, "category")}::text[], ${col(products, "stock")}::int[])`;
 
   /** `n` different products, drawn without copying the catalogue (it may be large). */
   const distinctProducts = (n: number) => {
     const picked = new Set<number>();
-    while (picked.size < n) picked.add(faker.number.int({ min: 0, max: created.length - 1 }));
-    return [...picked].map((index) => created[index]!);
+    while (picked.size < n) picked.add(faker.number.int({ min: 0, max: products.length - 1 }));
+    return [...picked].map((index) => products[index]!);
   };
 
   const progress: SeedProgress = { users: 0, totalUsers: sizes.users, orders: 0, items: 0 };
   for (let start = 0; start < sizes.users; start += USERS_PER_BATCH) {
-    const count = Math.min(USERS_PER_BATCH, sizes.users - start);
-    const users = await prisma.user.createManyAndReturn({
-      data: Array.from({ length: count }, (_, k) => {
-        const firstName = faker.person.firstName();
-        const lastName = faker.person.lastName();
-        return {
-          name: `${firstName} ${lastName}`,
-          // The running number keeps emails unique however many users there are.
-          email: `${firstName}.${lastName}.${start + k + 1}@example.com`.toLowerCase().replace(/[^a-z0-9.@]/g, ""),
-          age: faker.number.int({ min: 18, max: 80 }),
-          active: faker.datatype.boolean(0.9),
-          createdAt: new Date(SEED_EPOCH - faker.number.int({ min: 365, max: 730 }) * DAY_MS),
-        };
-      }),
-      select: { id: true },
+    const userIds = await reserveIds(prisma, "User", Math.min(USERS_PER_BATCH, sizes.users - start));
+    const users = userIds.map((id, k) => {
+      const firstName = faker.person.firstName();
+      const lastName = faker.person.lastName();
+      return {
+        id,
+        name: `${firstName} ${lastName}`,
+        // The running number keeps emails unique however many users there are.
+        email: `${firstName}.${lastName}.${start + k + 1}@example.com`.toLowerCase().replace(/[^a-z0-9.@]/g, ""),
+        age: faker.number.int({ min: 18, max: 80 }),
+        active: faker.datatype.boolean(0.9),
+        createdAt: new Date(SEED_EPOCH - faker.number.int({ min: 365, max: 730 }) * DAY_MS).toISOString(),
+      };
     });
-    const orderRows = users.flatMap((user) =>
-      Array.from({ length: sizes.ordersPerUser }, () => ({
-        userId: user.id,
-        status: faker.helpers.weightedArrayElement(STATUS_WEIGHTS),
-        notes: faker.datatype.boolean(0.2) ? faker.lorem.sentence() : "",
-        createdAt: new Date(SEED_EPOCH - faker.number.int({ min: 1, max: 365 * 24 * 60 }) * 60_000),
-      })),
-    );
-    const orders = orderRows.length
-      ? await prisma.order.createManyAndReturn({ data: orderRows, select: { id: true, status: true } })
-      : [];
+    const orderIds = await reserveIds(prisma, "Order", users.length * sizes.ordersPerUser);
+    const orders = orderIds.map((id, k) => ({
+      id,
+      userId: users[Math.floor(k / sizes.ordersPerUser)]!.id,
+      status: faker.helpers.weightedArrayElement(STATUS_WEIGHTS),
+      notes: faker.datatype.boolean(0.2) ? faker.lorem.sentence() : "",
+      createdAt: new Date(SEED_EPOCH - faker.number.int({ min: 1, max: 365 * 24 * 60 }) * 60_000).toISOString(),
+    }));
     const items = orders.flatMap((order) =>
       distinctProducts(sizes.itemsPerOrder).map((product) => ({
         orderId: order.id,
@@ -116,7 +135,23 @@ export async function seedShop(
         unitPrice: product.price,
       })),
     );
-    if (items.length) await prisma.orderItem.createMany({ data: items });
+    // One transaction and three statements per batch, whatever its size: unnest() turns a few array
+    // parameters into rows, where a multi-row VALUES list would need one parameter per value.
+    await prisma.$transaction([
+      prisma.$executeRaw`
+        INSERT INTO "User" ("id", "name", "email", "age", "active", "createdAt", "updatedAt")
+        SELECT *, now() FROM unnest(${col(users, "id")}::int[], ${col(users, "name")}::text[], ${col(users, "email")}::text[],
+          ${col(users, "age")}::int[], ${col(users, "active")}::boolean[], ${col(users, "createdAt")}::timestamp(3)[])`,
+      prisma.$executeRaw`
+        INSERT INTO "Order" ("id", "userId", "status", "notes", "createdAt", "updatedAt")
+        SELECT id, user_id, status::"OrderStatus", notes, created_at, now()
+        FROM unnest(${col(orders, "id")}::int[], ${col(orders, "userId")}::int[], ${col(orders, "status")}::text[],
+          ${col(orders, "notes")}::text[], ${col(orders, "createdAt")}::timestamp(3)[]) AS t(id, user_id, status, notes, created_at)`,
+      prisma.$executeRaw`
+        INSERT INTO "OrderItem" ("orderId", "productId", "quantity", "unitPrice")
+        SELECT * FROM unnest(${col(items, "orderId")}::int[], ${col(items, "productId")}::int[],
+          ${col(items, "quantity")}::int[], ${col(items, "unitPrice")}::numeric[])`,
+    ]);
     progress.users += users.length;
     progress.orders += orders.length;
     progress.items += items.length;

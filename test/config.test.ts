@@ -15,10 +15,13 @@ describe("DATABASE_URL", () => {
     expect(parseDatabaseUrl(url)).toMatchObject(expected);
   });
 
-  it.each(["mysql://localhost/shop", "sqlite:./x.db", "file:", "postgresql://"])("refuses %s, naming the accepted forms", (url) => {
-    expect(() => parseDatabaseUrl(url)).toThrow(ConfigError);
-    expect(() => parseDatabaseUrl(url)).toThrow(/memory:\/\/.*file:<folder>.*postgresql:\/\//);
-  });
+  it.each(["mysql://localhost/shop", "sqlite:./x.db", "file:", "postgresql://"])(
+    "refuses %s, naming the accepted forms",
+    (url) => {
+      expect(() => parseDatabaseUrl(url)).toThrow(ConfigError);
+      expect(() => parseDatabaseUrl(url)).toThrow(/memory:\/\/.*file:<folder>.*postgresql:\/\//);
+    },
+  );
 });
 
 describe("loadConfig", () => {
@@ -34,12 +37,15 @@ describe("loadConfig", () => {
     expect(loadConfig({ DATABASE_URL: "postgresql://h/db" }).seedDemo).toBe(false);
   });
 
-  it.each([{ PORT: "http" }, { DATABASE_POOL_MAX: "0" }, { SQL_EXPLAIN: "maybe" }])("refuses %j with a one-line message", (env) => {
-    expect(() => loadConfig(env)).toThrow(ConfigError);
-    try {
-      loadConfig(env);
-    } catch (error) {
-      expect((error as Error).message).not.toContain("\n");
-    }
-  });
+  it.each([{ PORT: "http" }, { DATABASE_POOL_MAX: "0" }, { SQL_EXPLAIN: "maybe" }])(
+    "refuses %j with a one-line message",
+    (env) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect((error as Error).message).not.toContain("\n");
+      }
+    },
+  );
 });

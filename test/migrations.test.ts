@@ -32,7 +32,11 @@ interface Dmmf {
 }
 
 const dmmf: Dmmf = JSON.parse(
-  get_dmmf(JSON.stringify({ prismaSchema: [["schema.prisma", readFileSync(new URL("../prisma/schema.prisma", import.meta.url), "utf8")]] })),
+  get_dmmf(
+    JSON.stringify({
+      prismaSchema: [["schema.prisma", readFileSync(new URL("../prisma/schema.prisma", import.meta.url), "utf8")]],
+    }),
+  ),
 );
 
 /** The PostgreSQL type Prisma creates for a field, as `format_type` prints it. */
@@ -57,7 +61,13 @@ function expectedType(field: DmmfField): string {
   return field.isList ? `${type}[]` : type;
 }
 
-const ON_DELETE: Record<string, string> = { Cascade: "CASCADE", Restrict: "RESTRICT", SetNull: "SET NULL", NoAction: "NO ACTION", SetDefault: "SET DEFAULT" };
+const ON_DELETE: Record<string, string> = {
+  Cascade: "CASCADE",
+  Restrict: "RESTRICT",
+  SetNull: "SET NULL",
+  NoAction: "NO ACTION",
+  SetDefault: "SET DEFAULT",
+};
 
 let shop: TestShop;
 let columns: { table: string; column: string; type: string; nullable: boolean; hasDefault: boolean }[];
@@ -142,8 +152,12 @@ describe("the migrated database matches schema.prisma", () => {
     const user = await shop.prisma.user.create({ data: { name: "C", email: "check@example.com" } });
     const product = await shop.prisma.product.create({ data: { name: "P", price: "1.00", category: "X", stock: 1 } });
     const order = await shop.prisma.order.create({ data: { userId: user.id } });
-    await expect(shop.prisma.product.update({ where: { id: product.id }, data: { stock: -1 } })).rejects.toThrow(/Product_stock_check/);
-    await expect(shop.prisma.product.update({ where: { id: product.id }, data: { price: "-0.01" } })).rejects.toThrow(/Product_price_check/);
+    await expect(shop.prisma.product.update({ where: { id: product.id }, data: { stock: -1 } })).rejects.toThrow(
+      /Product_stock_check/,
+    );
+    await expect(shop.prisma.product.update({ where: { id: product.id }, data: { price: "-0.01" } })).rejects.toThrow(
+      /Product_price_check/,
+    );
     await expect(
       shop.prisma.orderItem.create({ data: { orderId: order.id, productId: product.id, quantity: 0, unitPrice: "1.00" } }),
     ).rejects.toThrow(/OrderItem_quantity_check/);
@@ -153,7 +167,9 @@ describe("the migrated database matches schema.prisma", () => {
 describe("the migration runner", () => {
   it("records each migration the way Prisma does, and applies nothing twice", async () => {
     const onDisk = await readMigrations();
-    const rows = await shop.prisma.$queryRaw<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }[]>`
+    const rows = await shop.prisma.$queryRaw<
+      { migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }[]
+    >`
       SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`;
     expect(rows.map((r) => [r.migration_name, r.checksum])).toEqual(onDisk.map((m) => [m.name, m.checksum]));
     expect(rows.every((r) => r.finished_at instanceof Date && r.applied_steps_count === 1)).toBe(true);
@@ -167,11 +183,16 @@ describe("the migration runner", () => {
     const dir = mkdtempSync(join(tmpdir(), "migrations-"));
     cpSync(new URL("../prisma/migrations", import.meta.url), dir, { recursive: true });
     mkdirSync(join(dir, "29990101000000_broken"));
-    writeFileSync(join(dir, "29990101000000_broken", "migration.sql"), `CREATE TABLE "Half" (id INT);\nSELECT * FROM "NoSuchTable";\n`);
+    writeFileSync(
+      join(dir, "29990101000000_broken", "migration.sql"),
+      `CREATE TABLE "Half" (id INT);\nSELECT * FROM "NoSuchTable";\n`,
+    );
     await expect(migrate(shop.db, dir)).rejects.toThrow(/NoSuchTable/);
     const half = await shop.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_class WHERE relname = 'Half'`;
     expect(Number(half[0]!.n)).toBe(0);
-    const recorded = await shop.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`;
+    const recorded = await shop.prisma.$queryRaw<
+      { n: bigint }[]
+    >`SELECT count(*) AS n FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`;
     expect(Number(recorded[0]!.n)).toBe(0);
   });
 });

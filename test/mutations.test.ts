@@ -53,14 +53,27 @@ const PLACE = `mutation($input: CreateOrderInput!) { createOrder(input: $input) 
 
 describe("users", () => {
   it("creates a user with defaults and a normalized email", async () => {
-    const res = await shop.gql(`mutation { createUser(input: { name: "  Grace Hopper ", email: "Grace@Example.COM" }) { name email age active orderCount totalSpent } }`);
-    expect(res.data.createUser).toEqual({ name: "Grace Hopper", email: "grace@example.com", age: 0, active: true, orderCount: 0, totalSpent: "0.00" });
+    const res = await shop.gql(
+      `mutation { createUser(input: { name: "  Grace Hopper ", email: "Grace@Example.COM" }) { name email age active orderCount totalSpent } }`,
+    );
+    expect(res.data.createUser).toEqual({
+      name: "Grace Hopper",
+      email: "grace@example.com",
+      age: 0,
+      active: true,
+      orderCount: 0,
+      totalSpent: "0.00",
+    });
   });
 
   it("refuses a duplicate email with EMAIL_TAKEN, whatever its case", async () => {
     const user = await newUser();
     const before = await snapshot();
-    const err = errorOf(await shop.gql(`mutation($e: String!) { createUser(input: { name: "X", email: $e }) { id } }`, { e: user.email.toUpperCase() }));
+    const err = errorOf(
+      await shop.gql(`mutation($e: String!) { createUser(input: { name: "X", email: $e }) { id } }`, {
+        e: user.email.toUpperCase(),
+      }),
+    );
     expect(err.extensions).toMatchObject({ code: "EMAIL_TAKEN", field: "email" });
     expect(await snapshot()).toBe(before);
   });
@@ -80,9 +93,17 @@ describe("users", () => {
   it("updates only what is given, and reports unknown users and taken emails", async () => {
     const user = await newUser("Linus");
     const other = await newUser("Ken");
-    const res = await shop.gql(`mutation($id: ID!) { updateUser(id: $id, input: { age: 42, active: false }) { name age active } }`, { id: user.id });
+    const res = await shop.gql(
+      `mutation($id: ID!) { updateUser(id: $id, input: { age: 42, active: false }) { name age active } }`,
+      { id: user.id },
+    );
     expect(res.data.updateUser).toEqual({ name: "Linus", age: 42, active: false });
-    const taken = errorOf(await shop.gql(`mutation($id: ID!, $e: String!) { updateUser(id: $id, input: { email: $e }) { id } }`, { id: user.id, e: other.email }));
+    const taken = errorOf(
+      await shop.gql(`mutation($id: ID!, $e: String!) { updateUser(id: $id, input: { email: $e }) { id } }`, {
+        id: user.id,
+        e: other.email,
+      }),
+    );
     expect(taken.extensions?.code).toBe("EMAIL_TAKEN");
     const missing = errorOf(await shop.gql(`mutation { updateUser(id: "${gid("User", 999999)}", input: { age: 1 }) { id } }`));
     expect(missing.extensions).toMatchObject({ code: "NOT_FOUND", field: "id" });
@@ -90,7 +111,9 @@ describe("users", () => {
 
   it("refuses an ID of another type with BAD_USER_INPUT", async () => {
     const product = await newProduct(1);
-    const err = errorOf(await shop.gql(`mutation($id: ID!) { updateUser(id: $id, input: { age: 1 }) { id } }`, { id: product.id }));
+    const err = errorOf(
+      await shop.gql(`mutation($id: ID!) { updateUser(id: $id, input: { age: 1 }) { id } }`, { id: product.id }),
+    );
     expect(err.extensions?.code).toBe("BAD_USER_INPUT");
     const garbage = errorOf(await shop.gql(`{ user(id: "not-a-global-id") { id } }`));
     expect(garbage.extensions?.code).toBe("BAD_USER_INPUT");
@@ -104,7 +127,10 @@ describe("users", () => {
     const pending = (await place(2)).data.createOrder;
     const completed = (await place(3)).data.createOrder;
     for (const status of ["PROCESSING", "COMPLETED"]) {
-      await shop.gql(`mutation($id: ID!, $s: OrderStatus!) { updateOrderStatus(id: $id, status: $s) { id } }`, { id: completed.id, s: status });
+      await shop.gql(`mutation($id: ID!, $s: OrderStatus!) { updateOrderStatus(id: $id, status: $s) { id } }`, {
+        id: completed.id,
+        s: status,
+      });
     }
     expect((await shop.prisma.product.findUniqueOrThrow({ where: { id: dbIdOf(product.id) } })).stock).toBe(5);
 
@@ -120,7 +146,10 @@ describe("products", () => {
   it("creates, updates and restocks with exact money", async () => {
     const product = await newProduct(3, "19.99");
     expect(product).toMatchObject({ price: "19.99", stock: 3 });
-    const updated = await shop.gql(`mutation($id: ID!) { updateProduct(id: $id, input: { price: "0.10", description: "Tiny" }) { price description } }`, { id: product.id });
+    const updated = await shop.gql(
+      `mutation($id: ID!) { updateProduct(id: $id, input: { price: "0.10", description: "Tiny" }) { price description } }`,
+      { id: product.id },
+    );
     expect(updated.data.updateProduct).toEqual({ price: "0.10", description: "Tiny" });
     const restocked = await shop.gql(`mutation($id: ID!) { restockProduct(id: $id, quantity: 7) { stock } }`, { id: product.id });
     expect(restocked.data.restockProduct.stock).toBe(10);
@@ -165,7 +194,14 @@ describe("placing orders", () => {
     const a = await newProduct(10, "2.50");
     const b = await newProduct(4, "100.00");
     const res = await shop.gql(PLACE, {
-      input: { userId: user.id, notes: "leave at door", items: [{ productId: a.id, quantity: 3 }, { productId: b.id, quantity: 4 }] },
+      input: {
+        userId: user.id,
+        notes: "leave at door",
+        items: [
+          { productId: a.id, quantity: 3 },
+          { productId: b.id, quantity: 4 },
+        ],
+      },
     });
     expect(res.errors).toBeUndefined();
     expect(res.data.createOrder).toMatchObject({
@@ -191,9 +227,23 @@ describe("placing orders", () => {
     const scarce = await newProduct(2);
     const before = await snapshot();
     const err = errorOf(
-      await shop.gql(PLACE, { input: { userId: user.id, items: [{ productId: plenty.id, quantity: 5 }, { productId: scarce.id, quantity: 3 }] } }),
+      await shop.gql(PLACE, {
+        input: {
+          userId: user.id,
+          items: [
+            { productId: plenty.id, quantity: 5 },
+            { productId: scarce.id, quantity: 3 },
+          ],
+        },
+      }),
     );
-    expect(err.extensions).toMatchObject({ code: "INSUFFICIENT_STOCK", productId: scarce.id, available: 2, requested: 3, field: "items.1.quantity" });
+    expect(err.extensions).toMatchObject({
+      code: "INSUFFICIENT_STOCK",
+      productId: scarce.id,
+      available: 2,
+      requested: 3,
+      field: "items.1.quantity",
+    });
     expect(await snapshot()).toBe(before);
   });
 
@@ -202,10 +252,22 @@ describe("placing orders", () => {
     const product = await newProduct(10);
     const before = await snapshot();
     const ghost = gid("Product", 987654);
-    const err = errorOf(await shop.gql(PLACE, { input: { userId: user.id, items: [{ productId: product.id, quantity: 1 }, { productId: ghost, quantity: 1 }] } }));
+    const err = errorOf(
+      await shop.gql(PLACE, {
+        input: {
+          userId: user.id,
+          items: [
+            { productId: product.id, quantity: 1 },
+            { productId: ghost, quantity: 1 },
+          ],
+        },
+      }),
+    );
     expect(err.extensions).toMatchObject({ code: "NOT_FOUND", id: ghost, field: "items.1.productId" });
     expect(err.message).toContain(ghost);
-    const noUser = errorOf(await shop.gql(PLACE, { input: { userId: gid("User", 987654), items: [{ productId: product.id, quantity: 1 }] } }));
+    const noUser = errorOf(
+      await shop.gql(PLACE, { input: { userId: gid("User", 987654), items: [{ productId: product.id, quantity: 1 }] } }),
+    );
     expect(noUser.extensions).toMatchObject({ code: "NOT_FOUND", field: "userId" });
     expect(await snapshot()).toBe(before);
   });
@@ -239,7 +301,9 @@ describe("placing orders", () => {
     expect(placed).toHaveLength(5);
     expect(refused).toHaveLength(3);
     expect((await shop.prisma.product.findUniqueOrThrow({ where: { id: dbIdOf(product.id) } })).stock).toBe(0);
-    expect(await shop.prisma.orderItem.aggregate({ where: { productId: dbIdOf(product.id) }, _sum: { quantity: true } })).toMatchObject({ _sum: { quantity: 5 } });
+    expect(
+      await shop.prisma.orderItem.aggregate({ where: { productId: dbIdOf(product.id) }, _sum: { quantity: true } }),
+    ).toMatchObject({ _sum: { quantity: 5 } });
   });
 });
 
@@ -259,10 +323,13 @@ describe("order status", () => {
       const res = await shop.gql(MOVE, { id: order.id, s: status });
       expect(res.data.updateOrderStatus.status).toBe(status);
     }
-    const res = await shop.gql(`query($id: ID!, $p: ID!) { order(id: $id) { user { totalSpent } } product(id: $p) { unitsSold stock } }`, {
-      id: order.id,
-      p: product.id,
-    });
+    const res = await shop.gql(
+      `query($id: ID!, $p: ID!) { order(id: $id) { user { totalSpent } } product(id: $p) { unitsSold stock } }`,
+      {
+        id: order.id,
+        p: product.id,
+      },
+    );
     expect(res.data).toEqual({ order: { user: { totalSpent: "40.00" } }, product: { unitsSold: 4, stock: 6 } });
   });
 

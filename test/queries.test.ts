@@ -18,9 +18,12 @@ afterAll(() => shop?.close());
 describe("lookups", () => {
   it("resolves any object by global ID through node and nodes, null when absent", async () => {
     const data = dataOf(
-      await shop.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } node(id: "${gid("Order", 2)}") { ... on Order { id status } } }`, {
-        ids: [gid("User", 2), gid("Product", 3), gid("OrderItem", 4), gid("User", 123456)],
-      }),
+      await shop.gql(
+        `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } node(id: "${gid("Order", 2)}") { ... on Order { id status } } }`,
+        {
+          ids: [gid("User", 2), gid("Product", 3), gid("OrderItem", 4), gid("User", 123456)],
+        },
+      ),
     );
     expect(data.nodes).toEqual([
       { __typename: "User", id: gid("User", 2) },
@@ -33,7 +36,11 @@ describe("lookups", () => {
   });
 
   it("returns null for a user, product or order that does not exist", async () => {
-    const data = dataOf(await shop.gql(`{ user(id: "${gid("User", 99999)}") { id } product(id: "${gid("Product", 99999)}") { id } order(id: "${gid("Order", 99999)}") { id } }`));
+    const data = dataOf(
+      await shop.gql(
+        `{ user(id: "${gid("User", 99999)}") { id } product(id: "${gid("Product", 99999)}") { id } order(id: "${gid("Order", 99999)}") { id } }`,
+      ),
+    );
     expect(data).toEqual({ user: null, product: null, order: null });
   });
 });
@@ -44,7 +51,12 @@ describe("pagination", () => {
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const page: any = dataOf(await shop.gql(`query($after: String) { users(first: 7, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`, { after })).users;
+      const page: any = dataOf(
+        await shop.gql(
+          `query($after: String) { users(first: 7, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`,
+          { after },
+        ),
+      ).users;
       seen.push(...page.edges.map((e: any) => e.node.id));
       pages++;
       expect(page.totalCount).toBe(30);
@@ -56,9 +68,15 @@ describe("pagination", () => {
   });
 
   it("pages backward with last/before", async () => {
-    const last = dataOf(await shop.gql(`{ users(last: 3) { edges { node { id } } pageInfo { hasPreviousPage startCursor } } }`)).users;
+    const last = dataOf(
+      await shop.gql(`{ users(last: 3) { edges { node { id } } pageInfo { hasPreviousPage startCursor } } }`),
+    ).users;
     expect(last.edges.map((e: any) => e.node.id)).toEqual([28, 29, 30].map((i) => gid("User", i)));
-    const before = dataOf(await shop.gql(`query($b: String) { users(last: 2, before: $b) { edges { node { id } } } }`, { b: last.pageInfo.startCursor })).users;
+    const before = dataOf(
+      await shop.gql(`query($b: String) { users(last: 2, before: $b) { edges { node { id } } } }`, {
+        b: last.pageInfo.startCursor,
+      }),
+    ).users;
     expect(before.edges.map((e: any) => e.node.id)).toEqual([26, 27].map((i) => gid("User", i)));
   });
 
@@ -80,13 +98,19 @@ describe("pagination", () => {
 describe("filters and sorting", () => {
   it("filters users by active and by case-insensitive search over name and email", async () => {
     const inactive = await shop.prisma.user.count({ where: { active: false } });
-    const data = dataOf(await shop.gql(`{ users(filter: { active: false }, first: 100) { totalCount edges { node { active } } } }`)).users;
+    const data = dataOf(
+      await shop.gql(`{ users(filter: { active: false }, first: 100) { totalCount edges { node { active } } } }`),
+    ).users;
     expect(data.totalCount).toBe(inactive);
     expect(data.edges.every((e: any) => e.node.active === false)).toBe(true);
 
     const someone = await shop.prisma.user.findFirstOrThrow({ where: { id: 4 } });
     const fragment = someone.name.split(" ")[1]!.slice(0, 4).toUpperCase();
-    const found = dataOf(await shop.gql(`query($s: String) { users(filter: { search: $s }, first: 100) { edges { node { name email } } } }`, { s: fragment })).users;
+    const found = dataOf(
+      await shop.gql(`query($s: String) { users(filter: { search: $s }, first: 100) { edges { node { name email } } } }`, {
+        s: fragment,
+      }),
+    ).users;
     expect(found.edges.length).toBeGreaterThan(0);
     expect(found.edges.map((e: any) => e.node.name)).toContain(someone.name);
     for (const { node } of found.edges) expect(`${node.name} ${node.email}`.toUpperCase()).toContain(fragment);
@@ -99,7 +123,10 @@ describe("filters and sorting", () => {
       orderBy: [{ price: "desc" }, { id: "desc" }],
     });
     const data = dataOf(
-      await shop.gql(`query($c: String) { products(filter: { category: $c, inStock: true, minPrice: "20", maxPrice: "300.00" }, orderBy: { field: PRICE, direction: DESC }, first: 100) { totalCount edges { node { name } } } }`, { c: category }),
+      await shop.gql(
+        `query($c: String) { products(filter: { category: $c, inStock: true, minPrice: "20", maxPrice: "300.00" }, orderBy: { field: PRICE, direction: DESC }, first: 100) { totalCount edges { node { name } } } }`,
+        { c: category },
+      ),
     ).products;
     expect(data.totalCount).toBe(expected.length);
     expect(names(data)).toEqual(expected.map((p) => p.name));
@@ -113,11 +140,14 @@ describe("filters and sorting", () => {
       orderBy: { id: "asc" },
     });
     const data = dataOf(
-      await shop.gql(`query($u: ID, $from: DateTime, $to: DateTime) { orders(filter: { status: COMPLETED, userId: $u, createdAfter: $from, createdBefore: $to }) { totalCount edges { node { id } } } }`, {
-        u: gid("User", 3),
-        from: from.toISOString(),
-        to: to.toISOString(),
-      }),
+      await shop.gql(
+        `query($u: ID, $from: DateTime, $to: DateTime) { orders(filter: { status: COMPLETED, userId: $u, createdAfter: $from, createdBefore: $to }) { totalCount edges { node { id } } } }`,
+        {
+          u: gid("User", 3),
+          from: from.toISOString(),
+          to: to.toISOString(),
+        },
+      ),
     ).orders;
     expect(data.totalCount).toBe(expected.length);
     expect(data.edges.map((e: any) => e.node.id)).toEqual(expected.map((o) => gid("Order", o.id)));
@@ -125,7 +155,9 @@ describe("filters and sorting", () => {
 
   it("sorts by a column with id as the tie-breaker", async () => {
     const expected = await shop.prisma.product.findMany({ orderBy: [{ category: "asc" }, { id: "asc" }], take: 100 });
-    const data = dataOf(await shop.gql(`{ products(orderBy: { field: CATEGORY }, first: 100) { edges { node { name } } } }`)).products;
+    const data = dataOf(
+      await shop.gql(`{ products(orderBy: { field: CATEGORY }, first: 100) { edges { node { name } } } }`),
+    ).products;
     expect(names(data)).toEqual(expected.map((p) => p.name));
   });
 
@@ -149,16 +181,26 @@ describe("derived values match sums over the raw rows", () => {
     const expectedOrders = new Map(
       orders.map((o) => {
         const own = items.filter((i) => i.orderId === o.id);
-        return [o.id, { itemCount: own.reduce((n, i) => n + i.quantity, 0), total: money(own.reduce((s, i) => s.add(i.unitPrice.mul(i.quantity)), new Prisma.Decimal(0))) }];
+        return [
+          o.id,
+          {
+            itemCount: own.reduce((n, i) => n + i.quantity, 0),
+            total: money(own.reduce((s, i) => s.add(i.unitPrice.mul(i.quantity)), new Prisma.Decimal(0))),
+          },
+        ];
       }),
     );
     const expectedUsers = users.map((u) => {
       const own = orders.filter((o) => o.userId === u.id);
-      const spent = own.filter((o) => o.status === "COMPLETED").reduce((s, o) => s.add(expectedOrders.get(o.id)!.total), new Prisma.Decimal(0));
+      const spent = own
+        .filter((o) => o.status === "COMPLETED")
+        .reduce((s, o) => s.add(expectedOrders.get(o.id)!.total), new Prisma.Decimal(0));
       return { id: gid("User", u.id), orderCount: own.length, totalSpent: money(spent) };
     });
     const unitsSold = (productId: number) =>
-      items.filter((i) => i.productId === productId && orderById.get(i.orderId)!.status === "COMPLETED").reduce((n, i) => n + i.quantity, 0);
+      items
+        .filter((i) => i.productId === productId && orderById.get(i.orderId)!.status === "COMPLETED")
+        .reduce((n, i) => n + i.quantity, 0);
 
     for (const strategy of STRATEGIES) {
       const data = dataOf(
@@ -186,7 +228,9 @@ describe("derived values match sums over the raw rows", () => {
   it("filters a user's orders by status", async () => {
     const expected = await shop.prisma.order.findMany({ where: { userId: 2, status: "PENDING" }, orderBy: { id: "asc" } });
     for (const strategy of STRATEGIES) {
-      const data = dataOf(await shop.gql(`{ user(id: "${gid("User", 2)}") { orders(status: PENDING) { id status } } }`, {}, { strategy }));
+      const data = dataOf(
+        await shop.gql(`{ user(id: "${gid("User", 2)}") { orders(status: PENDING) { id status } } }`, {}, { strategy }),
+      );
       expect(data.user.orders).toEqual(expected.map((o) => ({ id: gid("Order", o.id), status: "PENDING" })));
     }
   });

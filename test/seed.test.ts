@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resetShop, seedShop } from "../src/seed.js";
-import { createTestShop, testDatabaseKind, type TestShop } from "./support/shop.js";
+import { createTestShop, type TestShop, testDatabaseKind } from "./support/shop.js";
 
 let shop: TestShop;
 const sizes = { users: 7, products: 9, ordersPerUser: 3, itemsPerOrder: 2 };
@@ -62,12 +62,18 @@ describe("npm run db:seed", () => {
       env: { ...process.env, DATABASE_URL: `file:${dataDir}` },
     });
 
-  it.runIf(testDatabaseKind === "pglite")("seeds a folder database, refuses to seed it twice, and replaces it with --reset", async () => {
-    const first = await run("--users", "4", "--products", "5", "--orders-per-user", "2", "--items-per-order", "1");
-    expect(first.stdout).toMatch(/Seeded PGlite at .*: 4 users, 5 products, 8 orders, 8 items/);
-    await expect(run("--users", "4")).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("--reset") });
-    const again = await run("--users", "3", "--reset");
-    expect(again.stdout).toMatch(/: 3 users, 30 products, 15 orders, 45 items/);
-    await expect(run("--users", "lots")).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("--users must be a whole number") });
-  });
+  it.runIf(testDatabaseKind === "pglite")(
+    "seeds a folder database, refuses to seed it twice, and replaces it with --reset",
+    async () => {
+      const first = await run("--users", "4", "--products", "5", "--orders-per-user", "2", "--items-per-order", "1");
+      expect(first.stdout).toMatch(/Seeded PGlite at .*: 4 users, 5 products, 8 orders, 8 items/);
+      await expect(run("--users", "4")).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("--reset") });
+      const again = await run("--users", "3", "--reset");
+      expect(again.stdout).toMatch(/: 3 users, 30 products, 15 orders, 45 items/);
+      await expect(run("--users", "lots")).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining("--users must be a whole number"),
+      });
+    },
+  );
 });

@@ -1,8 +1,7 @@
 /** The real entry point, as `npm start` runs it: a process that migrates, seeds, serves and stops. */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { promisify } from "node:util";
-import { execFile } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { freshDatabase, testDatabaseKind } from "./support/shop.js";
 

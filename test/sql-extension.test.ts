@@ -32,9 +32,13 @@ describe("extensions.sql", () => {
   it("keeps concurrent requests' statements apart", async () => {
     const responses = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        shop.gql(`query($id: ID!) { user(id: $id) { name orders { items { product { name } } } } }`, {
-          id: Buffer.from(`User:${i + 1}`).toString("base64"),
-        }, { strategy: "lazy" }),
+        shop.gql(
+          `query($id: ID!) { user(id: $id) { name orders { items { product { name } } } } }`,
+          {
+            id: Buffer.from(`User:${i + 1}`).toString("base64"),
+          },
+          { strategy: "lazy" },
+        ),
       ),
     );
     for (const [i, res] of responses.entries()) {

@@ -17,7 +17,8 @@ builder.prismaNode("OrderItem", {
     }),
     order: t.relation("order", {
       description: "The order this line belongs to.",
-      resolve: async (_query, item, _args, ctx) => (await ctx.loaders.order.load(item.orderId)) ?? Promise.reject(notFound("Order", item.orderId)),
+      resolve: async (_query, item, _args, ctx) =>
+        (await ctx.loaders.order.load(item.orderId)) ?? Promise.reject(notFound("Order", item.orderId)),
     }),
     product: t.relation("product", {
       description: "The product ordered.",

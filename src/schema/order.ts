@@ -5,7 +5,7 @@ import { badInput, notFound, ShopError } from "../errors.js";
 import type { OrderStatus, Prisma } from "../generated/prisma/client.js";
 import { OrderStatusEnum } from "./order-status.js";
 import { ProductRef } from "./product.js";
-import { SortDirection } from "./scalars.js";
+import { defineOrderBy } from "./scalars.js";
 import { UserRef } from "./user.js";
 import { checkPageSize, dbId, orderByWithId, rootQuery } from "./util.js";
 import { wholeNumber } from "./validate.js";
@@ -44,22 +44,11 @@ export const OrderRef = builder.prismaNode("Order", {
   }),
 });
 
-const OrderOrderField = builder.enumType("OrderOrderField", {
-  description: "What orders can be sorted by.",
-  values: {
-    ID: { value: "id", description: "The order they were placed in." },
-    CREATED_AT: { value: "createdAt", description: "When they were placed." },
-    UPDATED_AT: { value: "updatedAt", description: "When they last changed." },
-    STATUS: { value: "status", description: "Status, in life order (PENDING first)." },
-  } as const,
-});
-
-const OrderOrderBy = builder.inputType("OrderOrderBy", {
-  description: "How to sort orders; ties are broken by id.",
-  fields: (t) => ({
-    field: t.field({ type: OrderOrderField, required: true, description: "The column to sort by." }),
-    direction: t.field({ type: SortDirection, defaultValue: "asc", description: "Ascending (default) or descending." }),
-  }),
+const OrderOrderBy = defineOrderBy("Order", "orders", {
+  ID: { value: "id", description: "The order they were placed in." },
+  CREATED_AT: { value: "createdAt", description: "When they were placed." },
+  UPDATED_AT: { value: "updatedAt", description: "When they last changed." },
+  STATUS: { value: "status", description: "Status, in life order (PENDING first)." },
 });
 
 const OrderFilter = builder.inputType("OrderFilter", {
@@ -90,7 +79,8 @@ builder.queryFields((t) => ({
     nullable: true,
     description: "An order by ID; null when there is none.",
     args: { id: t.arg.globalID({ for: OrderRef, required: true, description: "The order's global ID." }) },
-    resolve: (query, _root, args, ctx) => ctx.prisma.order.findFirst({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.order.findFirst({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
   }),
   orders: t.prismaConnection(
     {
@@ -104,7 +94,11 @@ builder.queryFields((t) => ({
       totalCount: (_parent, args, ctx) => ctx.prisma.order.count({ where: orderWhere(args.filter) }),
       resolve: (query, _root, args, ctx) => {
         checkPageSize(args);
-        return ctx.prisma.order.findMany({ ...rootQuery(ctx, query), where: orderWhere(args.filter), orderBy: orderByWithId(args.orderBy) });
+        return ctx.prisma.order.findMany({
+          ...rootQuery(ctx, query),
+          where: orderWhere(args.filter),
+          orderBy: orderByWithId(args.orderBy),
+        });
       },
     },
     { description: "A page of orders." },
@@ -178,7 +172,10 @@ builder.mutationFields((t) => ({
             data: { stock: { decrement: line.quantity } },
           });
           if (count === 0) {
-            const product = await tx.product.findUniqueOrThrow({ where: { id: line.productId }, select: { name: true, stock: true } });
+            const product = await tx.product.findUniqueOrThrow({
+              where: { id: line.productId },
+              select: { name: true, stock: true },
+            });
             throw new ShopError(
               "INSUFFICIENT_STOCK",
               `Not enough stock for ${product.name}: ${product.stock} available, ${line.quantity} requested.`,
@@ -235,7 +232,9 @@ builder.mutationFields((t) => ({
         // Conditional on the status read above: a concurrent change makes this one fail, not repeat.
         const { count } = await tx.order.updateMany({ where: { id: id, status: order.status }, data: { status } });
         if (count === 0) {
-          throw new ShopError("INVALID_STATUS_TRANSITION", `Order ${id} changed status meanwhile; read it again.`, { field: "status" });
+          throw new ShopError("INVALID_STATUS_TRANSITION", `Order ${id} changed status meanwhile; read it again.`, {
+            field: "status",
+          });
         }
         if (status === "CANCELLED") {
           const items = await tx.orderItem.findMany({ where: { orderId: id }, select: { productId: true, quantity: true } });

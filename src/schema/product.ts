@@ -2,7 +2,7 @@
 import { builder } from "../builder.js";
 import { isPrismaError, notFound, ShopError } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
-import { SortDirection } from "./scalars.js";
+import { defineOrderBy } from "./scalars.js";
 import { checkPageSize, dbId, orderByWithId, rootQuery } from "./util.js";
 import { ifGiven, money, requiredText, wholeNumber } from "./validate.js";
 
@@ -30,24 +30,13 @@ export const ProductRef = builder.prismaNode("Product", {
   }),
 });
 
-const ProductOrderField = builder.enumType("ProductOrderField", {
-  description: "What products can be sorted by.",
-  values: {
-    ID: { value: "id", description: "The order they were added in." },
-    NAME: { value: "name", description: "Name." },
-    PRICE: { value: "price", description: "Unit price." },
-    STOCK: { value: "stock", description: "Units on hand." },
-    CATEGORY: { value: "category", description: "Category name." },
-    CREATED_AT: { value: "createdAt", description: "When the product was added." },
-  } as const,
-});
-
-const ProductOrderBy = builder.inputType("ProductOrderBy", {
-  description: "How to sort products; ties are broken by id.",
-  fields: (t) => ({
-    field: t.field({ type: ProductOrderField, required: true, description: "The column to sort by." }),
-    direction: t.field({ type: SortDirection, defaultValue: "asc", description: "Ascending (default) or descending." }),
-  }),
+const ProductOrderBy = defineOrderBy("Product", "products", {
+  ID: { value: "id", description: "The order they were added in." },
+  NAME: { value: "name", description: "Name." },
+  PRICE: { value: "price", description: "Unit price." },
+  STOCK: { value: "stock", description: "Units on hand." },
+  CATEGORY: { value: "category", description: "Category name." },
+  CREATED_AT: { value: "createdAt", description: "When the product was added." },
 });
 
 const ProductFilter = builder.inputType("ProductFilter", {
@@ -72,10 +61,7 @@ function productWhere(filter: ProductFilterShape | null | undefined): Prisma.Pro
     ...(Object.keys(price).length ? { price } : {}),
     ...(search
       ? {
-          OR: [
-            { name: { contains: search, mode: "insensitive" } },
-            { description: { contains: search, mode: "insensitive" } },
-          ],
+          OR: [{ name: { contains: search, mode: "insensitive" } }, { description: { contains: search, mode: "insensitive" } }],
         }
       : {}),
   };
@@ -135,7 +121,6 @@ const UpdateProductInput = builder.inputType("UpdateProductInput", {
     category: t.string({ description: "New category." }),
   }),
 });
-
 
 builder.mutationFields((t) => ({
   createProduct: t.prismaField({

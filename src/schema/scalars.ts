@@ -23,7 +23,7 @@ builder.scalarType("Decimal", {
   parseValue: parseDecimal,
   parseLiteral: (ast) => {
     if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT) return parseDecimal(ast.value);
-    throw new GraphQLError("Decimal must be a string such as \"19.99\".", { extensions: { code: "BAD_USER_INPUT" } });
+    throw new GraphQLError('Decimal must be a string such as "19.99".', { extensions: { code: "BAD_USER_INPUT" } });
   },
 });
 
@@ -52,3 +52,22 @@ export const SortDirection = builder.enumType("SortDirection", {
     DESC: { value: "desc", description: "Largest, latest or Z first." },
   } as const,
 });
+
+/**
+ * The `orderBy` argument of a list: an enum of the columns it can be sorted by, and an input pairing
+ * one of them with a direction. Ties are always broken by id (see `orderByWithId`).
+ */
+export function defineOrderBy<const Values extends Record<string, { value: string; description: string }>>(
+  typeName: string,
+  plural: string,
+  values: Values,
+) {
+  const Field = builder.enumType(`${typeName}OrderField`, { description: `What ${plural} can be sorted by.`, values });
+  return builder.inputType(`${typeName}OrderBy`, {
+    description: `How to sort ${plural}; ties are broken by id.`,
+    fields: (t) => ({
+      field: t.field({ type: Field, required: true, description: "The column to sort by." }),
+      direction: t.field({ type: SortDirection, defaultValue: "asc", description: "Ascending (default) or descending." }),
+    }),
+  });
+}

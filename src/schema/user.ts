@@ -1,9 +1,9 @@
 /** The User type: a customer, their orders and what they spent; user queries and mutations. */
 import { builder } from "../builder.js";
 import { isPrismaError, notFound, ShopError } from "../errors.js";
-import { Prisma } from "../generated/prisma/client.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { OrderStatusEnum } from "./order-status.js";
-import { SortDirection } from "./scalars.js";
+import { defineOrderBy } from "./scalars.js";
 import { checkPageSize, dbId, orderByWithId, rootQuery } from "./util.js";
 import { email, ifGiven, requiredText, wholeNumber } from "./validate.js";
 
@@ -38,23 +38,12 @@ export const UserRef = builder.prismaNode("User", {
   }),
 });
 
-const UserOrderField = builder.enumType("UserOrderField", {
-  description: "What users can be sorted by.",
-  values: {
-    ID: { value: "id", description: "Signup order." },
-    NAME: { value: "name", description: "Name." },
-    EMAIL: { value: "email", description: "Email address." },
-    AGE: { value: "age", description: "Age." },
-    CREATED_AT: { value: "createdAt", description: "Signup time." },
-  } as const,
-});
-
-const UserOrderBy = builder.inputType("UserOrderBy", {
-  description: "How to sort users; ties are broken by id.",
-  fields: (t) => ({
-    field: t.field({ type: UserOrderField, required: true, description: "The column to sort by." }),
-    direction: t.field({ type: SortDirection, defaultValue: "asc", description: "Ascending (default) or descending." }),
-  }),
+const UserOrderBy = defineOrderBy("User", "users", {
+  ID: { value: "id", description: "Signup order." },
+  NAME: { value: "name", description: "Name." },
+  EMAIL: { value: "email", description: "Email address." },
+  AGE: { value: "age", description: "Age." },
+  CREATED_AT: { value: "createdAt", description: "Signup time." },
 });
 
 const UserFilter = builder.inputType("UserFilter", {
@@ -96,7 +85,11 @@ builder.queryFields((t) => ({
       totalCount: (_parent, args, ctx) => ctx.prisma.user.count({ where: userWhere(args.filter) }),
       resolve: (query, _root, args, ctx) => {
         checkPageSize(args);
-        return ctx.prisma.user.findMany({ ...rootQuery(ctx, query), where: userWhere(args.filter), orderBy: orderByWithId(args.orderBy) });
+        return ctx.prisma.user.findMany({
+          ...rootQuery(ctx, query),
+          where: userWhere(args.filter),
+          orderBy: orderByWithId(args.orderBy),
+        });
       },
     },
     { description: "A page of users." },

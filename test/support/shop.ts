@@ -22,7 +22,11 @@ export interface TestShop {
   db: Database;
   prisma: Database["prisma"];
   /** Runs one operation through the server, as a client would. */
-  gql<D = any>(query: string, variables?: Record<string, unknown>, options?: { strategy?: string; headers?: Record<string, string> }): Promise<GraphQLResponse<D>>;
+  gql<D = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { strategy?: string; headers?: Record<string, string> },
+  ): Promise<GraphQLResponse<D>>;
   fetch(request: Request): Promise<Response>;
   close(): Promise<void>;
 }
