@@ -20,6 +20,8 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
+  // Relation lists may look up their `after` cursor row before the plan is settled.
+  AsyncSelections: true;
 }>({
   plugins: [RelayPlugin, PrismaPlugin],
   defaultFieldNullability: false,

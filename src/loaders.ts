@@ -9,17 +9,20 @@
  * Batch functions keep DataLoader's contract: one result per key, in the order of the keys.
  */
 import DataLoader from "dataloader";
-import type { Order, OrderItem, OrderStatus, Product, User } from "./generated/prisma/client.js";
+import type { Order, OrderItem, Product, User } from "./generated/prisma/client.js";
 import { Prisma, type PrismaClient } from "./generated/prisma/client.js";
 import type { Strategy } from "./strategy.js";
 
 type Key = number;
 
-/** Rows grouped under the key each belongs to, one (possibly empty) list per key, in key order. */
-function groupBy<Row>(keys: readonly Key[], rows: Row[], keyOf: (row: Row) => Key): Row[][] {
-  const groups = new Map<Key, Row[]>(keys.map((key) => [key, []]));
-  for (const row of rows) groups.get(keyOf(row))?.push(row);
-  return keys.map((key) => groups.get(key) ?? []);
+/** Each parent's list of children, in key order; a parent that is gone has none. */
+function childrenByKey<Parent extends { id: Key }, Child>(
+  keys: readonly Key[],
+  parents: Parent[],
+  children: (parent: Parent) => Child[],
+): Child[][] {
+  const found = new Map(parents.map((parent) => [parent.id, children(parent)]));
+  return keys.map((key) => found.get(key) ?? []);
 }
 
 /** One row (or null) per key, in key order. */
@@ -61,31 +64,34 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy) {
     order: loader<Order | null>(async (ids) =>
       byKey(ids, await prisma.order.findMany({ where: { id: { in: [...ids] } } }), (o) => o.id),
     ),
+    orderItem: loader<OrderItem | null>(async (ids) =>
+      byKey(ids, await prisma.orderItem.findMany({ where: { id: { in: [...ids] } } }), (i) => i.id),
+    ),
     product: loader<Product | null>(async (ids) =>
       byKey(ids, await prisma.product.findMany({ where: { id: { in: [...ids] } } }), (p) => p.id),
     ),
-    ordersOfUser: perArgs((args: { status?: OrderStatus | null }) =>
+    // To-many relations load through their parents, so that the database applies each list's
+    // page (LIMIT inside a LATERAL join) per parent; the query is the one the eager plan uses.
+    ordersOfUser: perArgs((query: Prisma.User$ordersArgs) =>
       loader<Order[]>(async (userIds) => {
-        const rows = await prisma.order.findMany({
-          where: { userId: { in: [...userIds] }, ...(args.status ? { status: args.status } : {}) },
-          orderBy: { id: "asc" },
-        });
-        return groupBy(userIds, rows, (o) => o.userId);
+        const users = await prisma.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true, orders: query } });
+        return childrenByKey(userIds, users, (user) => user.orders);
       }),
     ),
-    itemsOfOrder: loader<OrderItem[]>(async (orderIds) =>
-      groupBy(
-        orderIds,
-        await prisma.orderItem.findMany({ where: { orderId: { in: [...orderIds] } }, orderBy: { id: "asc" } }),
-        (i) => i.orderId,
-      ),
+    itemsOfOrder: perArgs((query: Prisma.Order$itemsArgs) =>
+      loader<OrderItem[]>(async (orderIds) => {
+        const orders = await prisma.order.findMany({ where: { id: { in: [...orderIds] } }, select: { id: true, items: query } });
+        return childrenByKey(orderIds, orders, (order) => order.items);
+      }),
     ),
-    itemsOfProduct: loader<OrderItem[]>(async (productIds) =>
-      groupBy(
-        productIds,
-        await prisma.orderItem.findMany({ where: { productId: { in: [...productIds] } }, orderBy: { id: "asc" } }),
-        (i) => i.productId,
-      ),
+    itemsOfProduct: perArgs((query: Prisma.Product$orderItemsArgs) =>
+      loader<OrderItem[]>(async (productIds) => {
+        const products = await prisma.product.findMany({
+          where: { id: { in: [...productIds] } },
+          select: { id: true, orderItems: query },
+        });
+        return childrenByKey(productIds, products, (product) => product.orderItems);
+      }),
     ),
 
     // Derived values: one grouped statement per level, computed by the database.

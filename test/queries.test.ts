@@ -124,7 +124,7 @@ describe("filters and sorting", () => {
     });
     const data = dataOf(
       await shop.gql(
-        `query($c: String) { products(filter: { category: $c, inStock: true, minPrice: "20", maxPrice: "300.00" }, orderBy: { field: PRICE, direction: DESC }, first: 100) { totalCount edges { node { name } } } }`,
+        `query($c: String) { products(filter: { category: $c, inStock: true, minPrice: "20", maxPrice: "300.00" }, orderBy: { price: DESC }, first: 100) { totalCount edges { node { name } } } }`,
         { c: category },
       ),
     ).products;
@@ -156,7 +156,7 @@ describe("filters and sorting", () => {
   it("sorts by a column with id as the tie-breaker", async () => {
     const expected = await shop.prisma.product.findMany({ orderBy: [{ category: "asc" }, { id: "asc" }], take: 100 });
     const data = dataOf(
-      await shop.gql(`{ products(orderBy: { field: CATEGORY }, first: 100) { edges { node { name } } } }`),
+      await shop.gql(`{ products(orderBy: { category: ASC }, first: 100) { edges { node { name } } } }`),
     ).products;
     expect(names(data)).toEqual(expected.map((p) => p.name));
   });

@@ -24,8 +24,10 @@ describe("extensions.sql", () => {
     expect(sql.statements).toHaveLength(2);
     expect(sql.statements[0]!.sql).toMatch(/FROM "public"\."User"/);
     expect(sql.statements[0]!.rows).toBe(4); // first + 1: how Pothos learns hasNextPage
-    expect(sql.statements[1]!.sql).toMatch(/FROM "public"\."Order".*IN \(\$1,\$2,\$3\)/);
-    expect(sql.statements[1]!.rows).toBe(6);
+    // The orders of all three users in one statement: their ids, each with its page of orders.
+    expect(sql.statements[1]!.sql).toMatch(/"public"\."Order"/);
+    expect(sql.statements[1]!.sql).toMatch(/IN \(\$\d+,\$\d+,\$\d+\)/);
+    expect(sql.statements[1]!.rows).toBe(3);
     for (const statement of sql.statements) expect(statement.durationMs).toBeGreaterThanOrEqual(0);
   });
 

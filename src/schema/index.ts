@@ -1,7 +1,8 @@
 /** Imports every type file (each registers its types on the builder) and builds the schema once. */
 import { builder } from "../builder.js";
 import "./scalars.js";
-import "./order-status.js";
+import "./refs.js";
+import "./order-inputs.js";
 import "./user.js";
 import "./product.js";
 import "./order.js";

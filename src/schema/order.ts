@@ -1,55 +1,45 @@
 /** The Order type, placing orders and moving them through their life. */
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { builder } from "../builder.js";
+import type { Context } from "../context.js";
 import { badInput, notFound, ShopError } from "../errors.js";
 import type { OrderStatus, Prisma } from "../generated/prisma/client.js";
-import { OrderStatusEnum } from "./order-status.js";
-import { ProductRef } from "./product.js";
-import { defineOrderBy } from "./scalars.js";
-import { UserRef } from "./user.js";
-import { checkPageSize, dbId, orderByWithId, rootQuery } from "./util.js";
+import { OrderItemOrderBy, OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
+import { OrderItemRef, OrderRef, ProductRef, UserRef } from "./refs.js";
+import { listArgs } from "./scalars.js";
+import { checkPageSize, dbId, type ListArgs, loadRequired, orderByOf, relationPage, rootQuery } from "./util.js";
 import { wholeNumber } from "./validate.js";
 
-export const OrderRef = builder.prismaNode("Order", {
-  description: "A customer's order. Its total is derived from its items, never stored.",
-  id: { field: "id" },
-  nullable: true,
-  fields: (t) => ({
-    status: t.expose("status", { type: OrderStatusEnum, description: "Where the order is in its life." }),
-    notes: t.exposeString("notes", { description: "Free text from the customer; empty when none." }),
-    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the order was placed." }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the order last changed." }),
-    user: t.relation("user", {
-      description: "The customer who placed the order.",
-      resolve: async (_query, order, _args, ctx) => {
-        const user = await ctx.loaders.user.load(order.userId);
-        if (!user) throw notFound("User", order.userId);
-        return user;
-      },
-    }),
-    items: t.relation("items", {
-      description: "The order's lines, in the order they were added.",
-      query: { orderBy: { id: "asc" } },
-      resolve: (_query, order, _args, ctx) => ctx.loaders.itemsOfOrder.load(order.id),
-    }),
-    itemCount: t.int({
-      description: "Units in the order: the sum of its items' quantities.",
-      resolve: (order, _args, ctx) => ctx.loaders.itemCountOfOrder.load(order.id),
-    }),
-    total: t.field({
-      type: "Decimal",
-      description: "The sum of quantity x unit price over the order's items.",
-      resolve: (order, _args, ctx) => ctx.loaders.totalOfOrder.load(order.id),
-    }),
-  }),
-});
+/** The paging of `Order.items`, shared by the eager plan and the loaders. */
+function itemsQuery(args: ListArgs, ctx: Context) {
+  return relationPage(args, (id) => ctx.loaders.orderItem.load(id));
+}
 
-const OrderOrderBy = defineOrderBy("Order", "orders", {
-  ID: { value: "id", description: "The order they were placed in." },
-  CREATED_AT: { value: "createdAt", description: "When they were placed." },
-  UPDATED_AT: { value: "updatedAt", description: "When they last changed." },
-  STATUS: { value: "status", description: "Status, in life order (PENDING first)." },
-});
+builder.prismaObjectFields(OrderRef, (t) => ({
+  status: t.expose("status", { type: OrderStatusEnum, description: "Where the order is in its life." }),
+  notes: t.exposeString("notes", { description: "Free text from the customer; empty when none." }),
+  createdAt: t.expose("createdAt", { type: "DateTime", description: "When the order was placed." }),
+  updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the order last changed." }),
+  user: t.relation("user", {
+    description: "The customer who placed the order.",
+    resolve: async (_query, order, _args, ctx) => loadRequired(ctx.loaders.user, "User", order.userId),
+  }),
+  items: t.relation("items", {
+    description: "The order's lines, a page at a time (default: in the order they were added, 20).",
+    args: listArgs(t.arg, OrderItemRef, OrderItemOrderBy),
+    query: (args, ctx) => itemsQuery(args, ctx),
+    resolve: async (_query, order, args, ctx) => ctx.loaders.itemsOfOrder(await itemsQuery(args, ctx)).load(order.id),
+  }),
+  itemCount: t.int({
+    description: "Units in the order: the sum of its items' quantities.",
+    resolve: (order, _args, ctx) => ctx.loaders.itemCountOfOrder.load(order.id),
+  }),
+  total: t.field({
+    type: "Decimal",
+    description: "The sum of quantity x unit price over the order's items.",
+    resolve: (order, _args, ctx) => ctx.loaders.totalOfOrder.load(order.id),
+  }),
+}));
 
 const OrderFilter = builder.inputType("OrderFilter", {
   description: "Which orders to list.",
@@ -97,7 +87,7 @@ builder.queryFields((t) => ({
         return ctx.prisma.order.findMany({
           ...rootQuery(ctx, query),
           where: orderWhere(args.filter),
-          orderBy: orderByWithId(args.orderBy),
+          orderBy: orderByOf(args.orderBy),
         });
       },
     },

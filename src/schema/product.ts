@@ -1,42 +1,46 @@
 /** The Product type: what the shop sells, its stock and sales; product queries and mutations. */
 import { builder } from "../builder.js";
+import type { Context } from "../context.js";
 import { isPrismaError, notFound, ShopError } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
-import { defineOrderBy } from "./scalars.js";
-import { checkPageSize, dbId, orderByWithId, rootQuery } from "./util.js";
+import { OrderItemOrderBy } from "./order-inputs.js";
+import { OrderItemRef, ProductRef } from "./refs.js";
+import { defineOrderBy, listArgs } from "./scalars.js";
+import { checkPageSize, dbId, type ListArgs, orderByOf, relationPage, rootQuery } from "./util.js";
 import { ifGiven, money, requiredText, wholeNumber } from "./validate.js";
 
-export const ProductRef = builder.prismaNode("Product", {
-  description: "Something the shop sells.",
-  id: { field: "id" },
-  nullable: true,
-  fields: (t) => ({
-    name: t.exposeString("name", { description: "Product name." }),
-    description: t.exposeString("description", { nullable: true, description: "Longer text for the product page, if any." }),
-    price: t.expose("price", { type: "Decimal", description: "Current unit price." }),
-    stock: t.exposeInt("stock", { description: "Units on hand; never negative." }),
-    category: t.exposeString("category", { description: "The category the product is listed under." }),
-    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the product was added." }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the product was last changed." }),
-    orderItems: t.relation("orderItems", {
-      description: "Every order line for this product, oldest first.",
-      query: { orderBy: { id: "asc" } },
-      resolve: (_query, product, _args, ctx) => ctx.loaders.itemsOfProduct.load(product.id),
-    }),
-    unitsSold: t.int({
-      description: "Units of this product in COMPLETED orders.",
-      resolve: (product, _args, ctx) => ctx.loaders.unitsSoldOfProduct.load(product.id),
-    }),
+/** The paging of `Product.orderItems`, shared by the eager plan and the loaders. */
+function orderItemsQuery(args: ListArgs, ctx: Context) {
+  return relationPage(args, (id) => ctx.loaders.orderItem.load(id));
+}
+
+builder.prismaObjectFields(ProductRef, (t) => ({
+  name: t.exposeString("name", { description: "Product name." }),
+  description: t.exposeString("description", { nullable: true, description: "Longer text for the product page, if any." }),
+  price: t.expose("price", { type: "Decimal", description: "Current unit price." }),
+  stock: t.exposeInt("stock", { description: "Units on hand; never negative." }),
+  category: t.exposeString("category", { description: "The category the product is listed under." }),
+  createdAt: t.expose("createdAt", { type: "DateTime", description: "When the product was added." }),
+  updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the product was last changed." }),
+  orderItems: t.relation("orderItems", {
+    description: "The order lines for this product, a page at a time (default: oldest first, 20).",
+    args: listArgs(t.arg, OrderItemRef, OrderItemOrderBy),
+    query: (args, ctx) => orderItemsQuery(args, ctx),
+    resolve: async (_query, product, args, ctx) => ctx.loaders.itemsOfProduct(await orderItemsQuery(args, ctx)).load(product.id),
   }),
-});
+  unitsSold: t.int({
+    description: "Units of this product in COMPLETED orders.",
+    resolve: (product, _args, ctx) => ctx.loaders.unitsSoldOfProduct.load(product.id),
+  }),
+}));
 
 const ProductOrderBy = defineOrderBy("Product", "products", {
-  ID: { value: "id", description: "The order they were added in." },
-  NAME: { value: "name", description: "Name." },
-  PRICE: { value: "price", description: "Unit price." },
-  STOCK: { value: "stock", description: "Units on hand." },
-  CATEGORY: { value: "category", description: "Category name." },
-  CREATED_AT: { value: "createdAt", description: "When the product was added." },
+  id: "The order they were added in.",
+  name: "Name.",
+  price: "Unit price.",
+  stock: "Units on hand.",
+  category: "Category name.",
+  createdAt: "When the product was added.",
 });
 
 const ProductFilter = builder.inputType("ProductFilter", {
@@ -91,7 +95,7 @@ builder.queryFields((t) => ({
         return ctx.prisma.product.findMany({
           ...rootQuery(ctx, query),
           where: productWhere(args.filter),
-          orderBy: orderByWithId(args.orderBy),
+          orderBy: orderByOf(args.orderBy),
         });
       },
     },

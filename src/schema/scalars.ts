@@ -1,4 +1,5 @@
 /** Scalars and enums shared by every type. */
+import type { ArgBuilder } from "@pothos/core";
 import { GraphQLError, Kind } from "graphql";
 import { builder } from "../builder.js";
 import { Prisma } from "../generated/prisma/client.js";
@@ -53,21 +54,35 @@ export const SortDirection = builder.enumType("SortDirection", {
   } as const,
 });
 
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type DirectionField = PothosSchemaTypes.InputFieldRef<Types, "asc" | "desc" | null | undefined>;
+
 /**
- * The `orderBy` argument of a list: an enum of the columns it can be sorted by, and an input pairing
- * one of them with a direction. Ties are always broken by id (see `orderByWithId`).
+ * The `orderBy` argument of a list: one optional direction per sortable column, written the way
+ * Prisma writes it, e.g. `orderBy: { createdAt: DESC }`. Exactly one column may be set; ties are
+ * broken by id (see `orderByOf`).
  */
-export function defineOrderBy<const Values extends Record<string, { value: string; description: string }>>(
-  typeName: string,
-  plural: string,
-  values: Values,
-) {
-  const Field = builder.enumType(`${typeName}OrderField`, { description: `What ${plural} can be sorted by.`, values });
+export function defineOrderBy<const Column extends string>(typeName: string, plural: string, columns: Record<Column, string>) {
   return builder.inputType(`${typeName}OrderBy`, {
-    description: `How to sort ${plural}; ties are broken by id.`,
-    fields: (t) => ({
-      field: t.field({ type: Field, required: true, description: "The column to sort by." }),
-      direction: t.field({ type: SortDirection, defaultValue: "asc", description: "Ascending (default) or descending." }),
-    }),
+    description: `How to sort ${plural}: set one column to ASC or DESC. Ties are broken by id, in the same direction.`,
+    fields: (t) =>
+      Object.fromEntries(
+        Object.entries<string>(columns).map(([column, description]) => [column, t.field({ type: SortDirection, description })]),
+      ) as Record<Column, DirectionField>,
   });
+}
+
+/**
+ * The arguments of a list inside an object (`User.orders`, `Order.items`, `Product.orderItems`):
+ * a page size, a cursor (the ID of the last item seen) and a sort order. See `relationPage`.
+ */
+export function listArgs<
+  Item extends PothosSchemaTypes.ObjectRef<Types, unknown>,
+  OrderBy extends PothosSchemaTypes.InputObjectRef<Types, unknown>,
+>(arg: ArgBuilder<Types>, item: Item, orderBy: OrderBy) {
+  return {
+    first: arg.int({ description: "At most this many items (default 20, at most 100)." }),
+    after: arg.globalID({ for: item, description: "Start after the item with this ID, in the order given by orderBy." }),
+    orderBy: arg({ type: orderBy, description: "Sort order (default: id ascending)." }),
+  };
 }

@@ -1,49 +1,53 @@
 /** The User type: a customer, their orders and what they spent; user queries and mutations. */
 import { builder } from "../builder.js";
+import type { Context } from "../context.js";
 import { isPrismaError, notFound, ShopError } from "../errors.js";
-import type { Prisma } from "../generated/prisma/client.js";
-import { OrderStatusEnum } from "./order-status.js";
-import { defineOrderBy } from "./scalars.js";
-import { checkPageSize, dbId, orderByWithId, rootQuery } from "./util.js";
+import type { OrderStatus, Prisma } from "../generated/prisma/client.js";
+import { OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
+import { OrderRef, UserRef } from "./refs.js";
+import { defineOrderBy, listArgs } from "./scalars.js";
+import { checkPageSize, dbId, type ListArgs, orderByOf, relationPage, rootQuery } from "./util.js";
 import { email, ifGiven, requiredText, wholeNumber } from "./validate.js";
 
-export const UserRef = builder.prismaNode("User", {
-  description: "A customer of the shop.",
-  id: { field: "id" },
-  nullable: true,
-  fields: (t) => ({
-    name: t.exposeString("name", { description: "Display name." }),
-    email: t.exposeString("email", { description: "Unique email address (lower-case)." }),
-    age: t.exposeInt("age", { description: "Age in years; 0 when unknown." }),
-    active: t.exposeBoolean("active", { description: "Inactive users keep their history but cannot be expected to order." }),
-    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the user signed up." }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the user was last changed." }),
-    orders: t.relation("orders", {
-      description: "The user's orders, oldest first.",
-      args: {
-        status: t.arg({ type: OrderStatusEnum, required: false, description: "Only orders in this status." }),
-      },
-      query: (args) => ({ where: args.status ? { status: args.status } : {}, orderBy: { id: "asc" } }),
-      resolve: (_query, user, args, ctx) => ctx.loaders.ordersOfUser({ status: args.status ?? null }).load(user.id),
-    }),
-    orderCount: t.int({
-      description: "How many orders the user has placed, in any status.",
-      resolve: (user, _args, ctx) => ctx.loaders.orderCountOfUser.load(user.id),
-    }),
-    totalSpent: t.field({
-      type: "Decimal",
-      description: "What the user's COMPLETED orders add up to.",
-      resolve: (user, _args, ctx) => ctx.loaders.totalSpentOfUser.load(user.id),
-    }),
+/** The paging and filter of `User.orders`, shared by the eager plan and the loaders. */
+async function ordersQuery(args: { status?: OrderStatus | null } & ListArgs, ctx: Context) {
+  const { where, ...page } = await relationPage(args, (id) => ctx.loaders.order.load(id));
+  return { where: { ...where, ...(args.status ? { status: args.status } : {}) }, ...page };
+}
+
+builder.prismaObjectFields(UserRef, (t) => ({
+  name: t.exposeString("name", { description: "Display name." }),
+  email: t.exposeString("email", { description: "Unique email address (lower-case)." }),
+  age: t.exposeInt("age", { description: "Age in years; 0 when unknown." }),
+  active: t.exposeBoolean("active", { description: "Inactive users keep their history but cannot be expected to order." }),
+  createdAt: t.expose("createdAt", { type: "DateTime", description: "When the user signed up." }),
+  updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the user was last changed." }),
+  orders: t.relation("orders", {
+    description: "The user's orders, a page at a time (default: oldest first, 20).",
+    args: {
+      status: t.arg({ type: OrderStatusEnum, required: false, description: "Only orders in this status." }),
+      ...listArgs(t.arg, OrderRef, OrderOrderBy),
+    },
+    query: (args, ctx) => ordersQuery(args, ctx),
+    resolve: async (_query, user, args, ctx) => ctx.loaders.ordersOfUser(await ordersQuery(args, ctx)).load(user.id),
   }),
-});
+  orderCount: t.int({
+    description: "How many orders the user has placed, in any status.",
+    resolve: (user, _args, ctx) => ctx.loaders.orderCountOfUser.load(user.id),
+  }),
+  totalSpent: t.field({
+    type: "Decimal",
+    description: "What the user's COMPLETED orders add up to.",
+    resolve: (user, _args, ctx) => ctx.loaders.totalSpentOfUser.load(user.id),
+  }),
+}));
 
 const UserOrderBy = defineOrderBy("User", "users", {
-  ID: { value: "id", description: "Signup order." },
-  NAME: { value: "name", description: "Name." },
-  EMAIL: { value: "email", description: "Email address." },
-  AGE: { value: "age", description: "Age." },
-  CREATED_AT: { value: "createdAt", description: "Signup time." },
+  id: "Signup order.",
+  name: "Name.",
+  email: "Email address.",
+  age: "Age.",
+  createdAt: "Signup time.",
 });
 
 const UserFilter = builder.inputType("UserFilter", {
@@ -88,7 +92,7 @@ builder.queryFields((t) => ({
         return ctx.prisma.user.findMany({
           ...rootQuery(ctx, query),
           where: userWhere(args.filter),
-          orderBy: orderByWithId(args.orderBy),
+          orderBy: orderByOf(args.orderBy),
         });
       },
     },
