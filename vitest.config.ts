@@ -5,6 +5,10 @@ import { defineConfig } from "vitest/config";
 const databases = ["pglite", ...(process.env.TEST_DATABASE_URL ? ["postgres"] : [])];
 
 export default defineConfig({
+  // graphql 16 ships CommonJS (main) and ESM (module) builds without an exports map: Node gives
+  // Pothos and Yoga the CommonJS one, Vite would give our code the other, and GraphQL refuses types
+  // "from another module or realm". One build for everyone, as in production.
+  resolve: { alias: { graphql: "graphql/index.js" } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 120_000,

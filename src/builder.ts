@@ -55,7 +55,13 @@ export const builder = new SchemaBuilder<{
     pageInfoTypeOptions: { description: "Relay pagination information for a connection." },
     defaultConnectionTypeOptions: { description: "A page of a list (Relay connection)." },
     defaultEdgeTypeOptions: { description: "One item of a page, with its cursor." },
-    nodeQueryOptions: { description: "Fetches any object by its global ID; null when it does not exist." },
-    nodesQueryOptions: { description: "Fetches objects by their global IDs, in the order given; null where one does not exist." },
+    nodeQueryOptions: {
+      description: "Fetches any object by its global ID; null when it does not exist.",
+      args: { id: { description: "The object's global ID." } },
+    },
+    nodesQueryOptions: {
+      description: "Fetches objects by their global IDs, in the order given; null where one does not exist.",
+      args: { ids: { description: "The objects' global IDs." } },
+    },
   },
 });

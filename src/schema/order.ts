@@ -6,7 +6,7 @@ import { badInput, notFound, ShopError } from "../errors.js";
 import type { OrderStatus, Prisma } from "../generated/prisma/client.js";
 import { OrderItemOrderBy, OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderItemRef, OrderRef, ProductRef, UserRef } from "./refs.js";
-import { listArgs } from "./scalars.js";
+import { connectionOptions, listArgs } from "./scalars.js";
 import { checkPageSize, dbId, type ListArgs, loadRequired, orderByOf, relationPage, rootQuery } from "./util.js";
 import { wholeNumber } from "./validate.js";
 
@@ -91,7 +91,7 @@ builder.queryFields((t) => ({
         });
       },
     },
-    { description: "A page of orders." },
+    connectionOptions("A page of orders.", "orders"),
     { description: "An order in a page of orders." },
   ),
 }));

@@ -5,7 +5,7 @@ import { isPrismaError, notFound, ShopError } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { OrderItemOrderBy } from "./order-inputs.js";
 import { OrderItemRef, ProductRef } from "./refs.js";
-import { defineOrderBy, listArgs } from "./scalars.js";
+import { connectionOptions, defineOrderBy, listArgs } from "./scalars.js";
 import { checkPageSize, dbId, type ListArgs, orderByOf, relationPage, rootQuery } from "./util.js";
 import { ifGiven, money, requiredText, wholeNumber } from "./validate.js";
 
@@ -99,7 +99,7 @@ builder.queryFields((t) => ({
         });
       },
     },
-    { description: "A page of products." },
+    connectionOptions("A page of products.", "products"),
     { description: "A product in a page of products." },
   ),
 }));

@@ -86,3 +86,22 @@ export function listArgs<
     orderBy: arg({ type: orderBy, description: "Sort order (default: id ascending)." }),
   };
 }
+
+/**
+ * The options of a root connection type: its description, and a described `totalCount` (the
+ * prisma plugin adds the field undescribed; a field given here replaces it, keeping its marker).
+ */
+export function connectionOptions(description: string, counted: string) {
+  return {
+    description,
+    // The parent is the plugin's connection object, which carries a lazy `totalCount()`.
+    fields: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, any>) => ({
+      totalCount: t.int({
+        description: `How many ${counted} match, across all pages.`,
+        nullable: false,
+        extensions: { pothosPrismaTotalCount: true },
+        resolve: (parent: { totalCount?: () => Promise<number> | number }) => parent.totalCount?.() ?? 0,
+      }),
+    }),
+  };
+}

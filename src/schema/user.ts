@@ -5,7 +5,7 @@ import { isPrismaError, notFound, ShopError } from "../errors.js";
 import type { OrderStatus, Prisma } from "../generated/prisma/client.js";
 import { OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderRef, UserRef } from "./refs.js";
-import { defineOrderBy, listArgs } from "./scalars.js";
+import { connectionOptions, defineOrderBy, listArgs } from "./scalars.js";
 import { checkPageSize, dbId, type ListArgs, orderByOf, relationPage, rootQuery } from "./util.js";
 import { email, ifGiven, requiredText, wholeNumber } from "./validate.js";
 
@@ -96,7 +96,7 @@ builder.queryFields((t) => ({
         });
       },
     },
-    { description: "A page of users." },
+    connectionOptions("A page of users.", "users"),
     { description: "A user in a page of users." },
   ),
 }));

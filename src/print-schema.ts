@@ -1,0 +1,21 @@
+/**
+ * `npm run schema:print`: writes the schema in SDL to src/schema.graphql, the contract front-end
+ * tools (codegen, GraphQL clients, editors) read. A test fails when the file is stale.
+ */
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { printSchema } from "graphql";
+import { schema } from "./schema/index.js";
+
+/** Where the printed schema lives. */
+export const SCHEMA_FILE = fileURLToPath(new URL("./schema.graphql", import.meta.url));
+
+/** The schema as committed: SDL, types sorted by name, ending with a newline. */
+export function printedSchema(): string {
+  return `${printSchema(schema)}\n`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  writeFileSync(SCHEMA_FILE, printedSchema());
+  console.log(`Wrote ${SCHEMA_FILE}`);
+}

@@ -1,0 +1,47 @@
+/** The published contract: the committed SDL is current, and everything in it is described. */
+import { readFileSync } from "node:fs";
+import {
+  type GraphQLArgument,
+  type GraphQLEnumValue,
+  type GraphQLField,
+  type GraphQLInputField,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isIntrospectionType,
+  isObjectType,
+  isSpecifiedScalarType,
+} from "graphql";
+import { describe, expect, it } from "vitest";
+import { printedSchema, SCHEMA_FILE } from "../src/print-schema.js";
+import { schema } from "../src/schema/index.js";
+
+describe("src/schema.graphql", () => {
+  it("is up to date (run `npm run schema:print` after changing the schema)", () => {
+    expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(printedSchema());
+  });
+
+  it("describes every type, field, argument, input field and enum value", () => {
+    const missing: string[] = [];
+    const check = (coordinate: string, description: string | null | undefined) => {
+      if (!description?.trim()) missing.push(coordinate);
+    };
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (isIntrospectionType(type) || isSpecifiedScalarType(type)) continue;
+      check(type.name, type.description);
+      if (isObjectType(type) || isInterfaceType(type)) {
+        for (const field of Object.values(type.getFields()) as GraphQLField<unknown, unknown>[]) {
+          check(`${type.name}.${field.name}`, field.description);
+          for (const arg of field.args as GraphQLArgument[]) check(`${type.name}.${field.name}(${arg.name}:)`, arg.description);
+        }
+      }
+      if (isInputObjectType(type)) {
+        for (const field of Object.values(type.getFields()) as GraphQLInputField[]) check(`${type.name}.${field.name}`, field.description);
+      }
+      if (isEnumType(type)) {
+        for (const value of type.getValues() as GraphQLEnumValue[]) check(`${type.name}.${value.name}`, value.description);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
