@@ -36,7 +36,8 @@ describe("src/schema.graphql", () => {
         }
       }
       if (isInputObjectType(type)) {
-        for (const field of Object.values(type.getFields()) as GraphQLInputField[]) check(`${type.name}.${field.name}`, field.description);
+        for (const field of Object.values(type.getFields()) as GraphQLInputField[])
+          check(`${type.name}.${field.name}`, field.description);
       }
       if (isEnumType(type)) {
         for (const value of type.getValues() as GraphQLEnumValue[]) check(`${type.name}.${value.name}`, value.description);

@@ -7,6 +7,7 @@ import "./user.js";
 import "./product.js";
 import "./order.js";
 import "./order-item.js";
+import "./reports.js";
 
 builder.queryType({ description: "Reads: the shop's users, products and orders." });
 builder.mutationType({ description: "Writes: each returns the object it changed, or fails with an `extensions.code`." });

@@ -3,11 +3,11 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { badInput, notFound, ShopError } from "../errors.js";
-import type { OrderStatus, Prisma } from "../generated/prisma/client.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { OrderItemOrderBy, OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderItemRef, OrderRef, ProductRef, UserRef } from "./refs.js";
 import { connectionOptions, listArgs } from "./scalars.js";
-import { checkPageSize, dbId, type ListArgs, loadRequired, orderByOf, relationPage, rootQuery } from "./util.js";
+import { checkPageSize, dbId, type ListArgs, loadRequired, NEXT_STATUSES, orderByOf, relationPage, rootQuery } from "./util.js";
 import { wholeNumber } from "./validate.js";
 
 /** The paging of `Order.items`, shared by the eager plan and the loaders. */
@@ -127,14 +127,6 @@ function checkLines(items: readonly { productId: { typename: string; id: string 
     return { field, productId, quantity: wholeNumber(`${field}.quantity`, item.quantity, 1) };
   });
 }
-
-/** The transitions an order may make; anything else is INVALID_STATUS_TRANSITION. */
-const NEXT_STATUSES: Record<OrderStatus, readonly OrderStatus[]> = {
-  PENDING: ["PROCESSING", "CANCELLED"],
-  PROCESSING: ["COMPLETED", "CANCELLED"],
-  COMPLETED: [],
-  CANCELLED: [],
-};
 
 builder.mutationFields((t) => ({
   createOrder: t.prismaField({

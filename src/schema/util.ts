@@ -1,6 +1,7 @@
 /** Small helpers the type files share. */
 import type { Context } from "../context.js";
 import { badInput, notFound } from "../errors.js";
+import type { OrderStatus } from "../generated/prisma/enums.js";
 
 /**
  * The query a root field hands Prisma. Eager requests keep Pothos' whole nested selection (one
@@ -121,3 +122,11 @@ export async function loadRequired<T>(loader: { load(id: number): Promise<T | nu
   if (!row) throw notFound(type, id);
   return row;
 }
+
+/** The transitions an order may make; anything else is INVALID_STATUS_TRANSITION. */
+export const NEXT_STATUSES: Record<OrderStatus, readonly OrderStatus[]> = {
+  PENDING: ["PROCESSING", "CANCELLED"],
+  PROCESSING: ["COMPLETED", "CANCELLED"],
+  COMPLETED: [],
+  CANCELLED: [],
+};
