@@ -15,6 +15,8 @@ export interface Config {
   sqlExplain: boolean;
   /** Seed the demo shop into an empty embedded database at start. */
   seedDemo: boolean;
+  /** Redis for events across server instances; unset: events stay in this process. */
+  redisUrl: string | undefined;
 }
 
 /** A configuration mistake: its message is the one line the process prints before exiting 1. */
@@ -48,6 +50,13 @@ export function parseDatabaseUrl(raw: string | undefined, poolMax = 10): Databas
   throw new ConfigError(`DATABASE_URL has an unsupported form. Accepted: ${ACCEPTED_URLS}.`);
 }
 
+function parseRedisUrl(raw: string | undefined): string | undefined {
+  const url = raw?.trim();
+  if (!url) return undefined;
+  if (!/^rediss?:\/\/./.test(url)) throw new ConfigError("REDIS_URL must look like redis://host:6379 (or rediss:// for TLS).");
+  return url;
+}
+
 function parseInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
@@ -76,5 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database,
     sqlExplain: parseFlag(env, "SQL_EXPLAIN") ?? !production,
     seedDemo: parseFlag(env, "SEED_DEMO") ?? database.kind === "pglite",
+    redisUrl: parseRedisUrl(env.REDIS_URL),
   };
 }

@@ -5,14 +5,23 @@
 import { ShopError } from "./errors.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { createLoaders, type Loaders } from "./loaders.js";
+import type { ShopPubSub } from "./pubsub.js";
 import { SqlRecorder } from "./sql-recorder.js";
 import { DEFAULT_STRATEGY, isStrategy, STRATEGIES, STRATEGY_HEADER, type Strategy } from "./strategy.js";
 
 export interface Context {
   prisma: PrismaClient;
+  pubsub: ShopPubSub;
   strategy: Strategy;
+  /** Replaced for every event of a subscription (see `renewLoaders`), else fixed for the request. */
   loaders: Loaders;
   sql: SqlRecorder;
+}
+
+/** What every request's context is built from: the server's long-lived parts. */
+export interface ContextDeps {
+  prisma: PrismaClient;
+  pubsub: ShopPubSub;
 }
 
 /** Reads the strategy header; an unknown value is the client's mistake and says what is accepted. */
@@ -27,8 +36,16 @@ export function strategyFromHeaders(headers: Headers): Strategy {
   );
 }
 
-/** Builds the context of one request. */
-export function createContext(prisma: PrismaClient, request: Request): Context {
-  const strategy = strategyFromHeaders(request.headers);
-  return { prisma, strategy, loaders: createLoaders(prisma, strategy), sql: new SqlRecorder() };
+/** Builds the context of one request (or of one subscription, from its connection's headers). */
+export function createContext(deps: ContextDeps, headers: Headers): Context {
+  const strategy = strategyFromHeaders(headers);
+  return { ...deps, strategy, loaders: createLoaders(deps.prisma, strategy), sql: new SqlRecorder() };
+}
+
+/**
+ * A subscription keeps one context for its whole life, but each event must see the database as it
+ * is now, not rows its loaders cached for an earlier event.
+ */
+export function renewLoaders(ctx: Context): void {
+  ctx.loaders = createLoaders(ctx.prisma, ctx.strategy);
 }

@@ -2,10 +2,11 @@
  * The entry point: read the configuration, open the database, migrate and seed the embedded one,
  * serve, and shut down cleanly on SIGINT/SIGTERM.
  */
-import { createServer } from "node:http";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db.js";
+import { createHttpServer } from "./http.js";
 import { migrate } from "./migrate.js";
+import { createShopPubSub } from "./pubsub.js";
 import { isShopEmpty, seedShop } from "./seed.js";
 import { createShopServer } from "./yoga.js";
 
@@ -21,12 +22,14 @@ async function main() {
     console.log(`Seeded the demo shop: ${seeded.users} users, ${seeded.orders} orders, ${seeded.items} items.`);
   }
 
-  const yoga = createShopServer({ prisma: db.prisma, sqlExplain: config.sqlExplain });
-  const server = createServer(yoga);
+  const events = createShopPubSub(config.redisUrl);
+  const yoga = createShopServer({ prisma: db.prisma, pubsub: events.pubsub, sqlExplain: config.sqlExplain });
+  const { server, close } = createHttpServer(yoga);
   server.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
-    console.log(`Shop API on ${config.database.label}: http://localhost:${port}${yoga.graphqlEndpoint}`);
+    const events = config.redisUrl ? "events through Redis" : "events in process";
+    console.log(`Shop API on ${config.database.label}, ${events}: http://localhost:${port}${yoga.graphqlEndpoint}`);
   });
 
   let closing = false;
@@ -34,8 +37,10 @@ async function main() {
     if (closing) return;
     closing = true;
     console.log(`${signal}: closing`);
-    server.close(() => void db.close().then(() => process.exit(0)));
     server.closeIdleConnections();
+    void close()
+      .then(() => Promise.all([events.close(), db.close()]))
+      .then(() => process.exit(0));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on("SIGINT", () => shutdown("SIGINT"));

@@ -1,26 +1,34 @@
 /**
  * Builds the GraphQL server (does not listen): the schema, the per-request context, error masking,
- * GraphiQL, and the plugin that records each request's SQL and reports it in `extensions.sql`.
+ * @defer/@stream, GraphiQL, and the plugin that records each request's SQL and reports it in
+ * `extensions.sql`. Subscriptions are served over SSE here and over WebSocket by src/http.ts.
  */
-import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
+import { createYoga, handleStreamOrSingleExecutionResult, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { type Context, createContext } from "./context.js";
 import { maskError } from "./errors.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
+import { GRAPHIQL_EXAMPLES } from "./graphiql.js";
+import type { ShopPubSub } from "./pubsub.js";
 import { schema } from "./schema/index.js";
 import { withSqlRecorder } from "./sql-recorder.js";
-import { STRATEGY_HEADER } from "./strategy.js";
+import { DEFAULT_STRATEGY, STRATEGY_HEADER } from "./strategy.js";
 
 export interface ShopServerOptions {
   prisma: PrismaClient;
+  pubsub: ShopPubSub;
   /** Put the statements each request ran in `extensions.sql`. */
   sqlExplain: boolean;
   /** Yoga's logger; `false` for silence (tests). */
   logging?: boolean;
 }
 
+export type ShopServer = YogaServerInstance<Record<string, never>, Context>;
+
 /**
  * Runs each operation inside its request's SQL recorder, and, when explaining, adds what was
- * recorded to the result. The recorder is created with the context, so it is per request.
+ * recorded to the result. With @defer/@stream every payload carries the record so far, so the last
+ * one has the whole cost, deferred parts included.
  */
 function useSqlRecorder(explain: boolean): Plugin<Context> {
   return {
@@ -31,55 +39,35 @@ function useSqlRecorder(explain: boolean): Plugin<Context> {
     onExecute: () =>
       explain
         ? {
-            onExecuteDone: ({ args, result, setResult }) => {
-              if (!("data" in result || "errors" in result)) return;
-              const { sql, strategy } = args.contextValue as Context;
-              setResult({
-                ...result,
-                extensions: {
-                  ...result.extensions,
-                  sql: { strategy, count: sql.statements.length, statements: sql.statements },
-                },
-              });
-            },
+            onExecuteDone: (payload) =>
+              handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
+                const { sql, strategy } = payload.args.contextValue as Context;
+                setResult({
+                  ...result,
+                  extensions: {
+                    ...result.extensions,
+                    sql: { strategy, count: sql.statements.length, statements: [...sql.statements] },
+                  },
+                });
+              }),
           }
         : undefined,
   };
 }
 
-const EXAMPLE_QUERY = `# Run this, then change the ${STRATEGY_HEADER} header below to "batched" or "lazy"
-# and compare extensions.sql.count in the response.
-query CustomersOrders {
-  users(first: 5) {
-    totalCount
-    edges {
-      node {
-        name
-        orderCount
-        totalSpent
-        orders {
-          status
-          total
-          items { quantity product { name price } }
-        }
-      }
-    }
-  }
-}
-`;
-
-/** Creates the server for a database client. */
-export function createShopServer(options: ShopServerOptions): YogaServerInstance<Record<string, never>, Context> {
+/** Creates the server for a database client and an event bus. */
+export function createShopServer(options: ShopServerOptions): ShopServer {
+  const deps = { prisma: options.prisma, pubsub: options.pubsub };
   return createYoga<Record<string, never>, Context>({
     schema,
-    context: ({ request }) => createContext(options.prisma, request),
+    context: ({ request }) => createContext(deps, request.headers),
     maskedErrors: { maskError },
     logging: options.logging ?? true,
-    plugins: [useSqlRecorder(options.sqlExplain)],
+    plugins: [useDeferStream(), useSqlRecorder(options.sqlExplain)],
     graphiql: {
       title: "Shop API",
-      defaultQuery: EXAMPLE_QUERY,
-      headers: JSON.stringify({ [STRATEGY_HEADER]: "eager" }),
+      defaultQuery: GRAPHIQL_EXAMPLES,
+      headers: JSON.stringify({ [STRATEGY_HEADER]: DEFAULT_STRATEGY }),
       shouldPersistHeaders: true,
     },
   });

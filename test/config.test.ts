@@ -26,7 +26,13 @@ describe("DATABASE_URL", () => {
 
 describe("loadConfig", () => {
   it("has defaults for a fresh clone", () => {
-    expect(loadConfig({})).toMatchObject({ port: 4000, sqlExplain: true, seedDemo: true, database: { kind: "pglite" } });
+    expect(loadConfig({})).toMatchObject({
+      port: 4000,
+      sqlExplain: true,
+      seedDemo: true,
+      redisUrl: undefined,
+      database: { kind: "pglite" },
+    });
   });
 
   it("turns SQL explain off in production unless asked, and reads the pool size", () => {
@@ -37,7 +43,7 @@ describe("loadConfig", () => {
     expect(loadConfig({ DATABASE_URL: "postgresql://h/db" }).seedDemo).toBe(false);
   });
 
-  it.each([{ PORT: "http" }, { DATABASE_POOL_MAX: "0" }, { SQL_EXPLAIN: "maybe" }])(
+  it.each([{ PORT: "http" }, { DATABASE_POOL_MAX: "0" }, { SQL_EXPLAIN: "maybe" }, { REDIS_URL: "localhost:6379" }])(
     "refuses %j with a one-line message",
     (env) => {
       expect(() => loadConfig(env)).toThrow(ConfigError);

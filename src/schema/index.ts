@@ -8,6 +8,7 @@ import "./product.js";
 import "./order.js";
 import "./order-item.js";
 import "./reports.js";
+import "./subscriptions.js";
 
 builder.queryType({ description: "Reads: the shop's users, products and orders." });
 builder.mutationType({ description: "Writes: each returns the object it changed, or fails with an `extensions.code`." });

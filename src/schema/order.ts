@@ -4,6 +4,7 @@ import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { badInput, notFound, ShopError } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import { publishChanges } from "../pubsub.js";
 import { OrderItemOrderBy, OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderItemRef, OrderRef, ProductRef, UserRef } from "./refs.js";
 import { connectionOptions, listArgs } from "./scalars.js";
@@ -186,8 +187,9 @@ builder.mutationFields((t) => ({
           select: { id: true },
         });
       });
+      publishChanges(ctx.pubsub, { created: [created.id], stockChanged: lines.map((line) => line.productId) });
       // Read after commit, so the selection sees exactly what was written.
-      return ctx.prisma.order.findUniqueOrThrow({ ...rootQuery(ctx, query), where: { id: created.id } });
+      return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: created.id } });
     },
   }),
   updateOrderStatus: t.prismaField({
@@ -200,7 +202,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, { id: globalId, status }, ctx) => {
       const id = dbId(globalId, "id");
-      await ctx.prisma.$transaction(async (tx) => {
+      const restocked = await ctx.prisma.$transaction(async (tx) => {
         const order = await tx.order.findUnique({ where: { id }, select: { status: true } });
         if (!order) throw notFound("Order", id, "id");
         if (!NEXT_STATUSES[order.status].includes(status)) {
@@ -218,14 +220,15 @@ builder.mutationFields((t) => ({
             field: "status",
           });
         }
-        if (status === "CANCELLED") {
-          const items = await tx.orderItem.findMany({ where: { orderId: id }, select: { productId: true, quantity: true } });
-          for (const item of items) {
-            await tx.product.update({ where: { id: item.productId }, data: { stock: { increment: item.quantity } } });
-          }
+        if (status !== "CANCELLED") return [];
+        const items = await tx.orderItem.findMany({ where: { orderId: id }, select: { productId: true, quantity: true } });
+        for (const item of items) {
+          await tx.product.update({ where: { id: item.productId }, data: { stock: { increment: item.quantity } } });
         }
+        return items.map((item) => item.productId);
       });
-      return ctx.prisma.order.findUniqueOrThrow({ ...rootQuery(ctx, query), where: { id } });
+      publishChanges(ctx.pubsub, { statusChanged: [id], stockChanged: restocked });
+      return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } });
     },
   }),
 }));

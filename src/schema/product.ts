@@ -3,6 +3,7 @@ import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { isPrismaError, notFound, ShopError } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import { publishChanges } from "../pubsub.js";
 import { OrderItemOrderBy } from "./order-inputs.js";
 import { OrderItemRef, ProductRef } from "./refs.js";
 import { connectionOptions, defineOrderBy, listArgs } from "./scalars.js";
@@ -160,7 +161,9 @@ builder.mutationFields((t) => ({
       };
       const found = await ctx.prisma.product.findFirst({ where: { id }, select: { id: true } });
       if (!found) throw notFound("Product", id, "id");
-      return ctx.prisma.product.update({ ...rootQuery(ctx, query), where: { id }, data });
+      const product = await ctx.prisma.product.update({ ...rootQuery(ctx, query), where: { id }, data });
+      if (data.stock !== undefined) publishChanges(ctx.pubsub, { stockChanged: [id] });
+      return product;
     },
   }),
   restockProduct: t.prismaField({
@@ -175,11 +178,13 @@ builder.mutationFields((t) => ({
       wholeNumber("quantity", quantity, 1);
       const found = await ctx.prisma.product.findFirst({ where: { id }, select: { id: true } });
       if (!found) throw notFound("Product", id, "id");
-      return ctx.prisma.product.update({
+      const product = await ctx.prisma.product.update({
         ...rootQuery(ctx, query),
         where: { id },
         data: { stock: { increment: quantity } },
       });
+      publishChanges(ctx.pubsub, { stockChanged: [id] });
+      return product;
     },
   }),
   deleteProduct: t.prismaField({

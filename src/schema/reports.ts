@@ -9,6 +9,7 @@ import type { Context } from "../context.js";
 import { badInput, ShopError } from "../errors.js";
 import { Prisma } from "../generated/prisma/client.js";
 import type { OrderStatus } from "../generated/prisma/enums.js";
+import { publishChanges } from "../pubsub.js";
 import { OrderStatusEnum } from "./order-inputs.js";
 import { UserRef } from "./refs.js";
 import { connectionOptions, SortDirection } from "./scalars.js";
@@ -255,7 +256,6 @@ const BulkOrderFilter = builder.inputType("BulkOrderFilter", {
 interface BulkResult {
   count: number;
   unitsReturned: number;
-  orderIds: number[];
 }
 
 const BulkOrderStatusResult = builder.objectRef<BulkResult>("BulkOrderStatusResult").implement({
@@ -286,7 +286,7 @@ builder.mutationFields((t) => ({
         });
       }
       const userId = filter.userId ? dbId(filter.userId, "filter.userId") : undefined;
-      return ctx.prisma.$transaction(async (tx) => {
+      const result = await ctx.prisma.$transaction(async (tx) => {
         const changed = await tx.order.updateManyAndReturn({
           where: {
             status: from,
@@ -297,21 +297,24 @@ builder.mutationFields((t) => ({
           select: { id: true },
         });
         const orderIds = changed.map((order) => order.id);
-        let unitsReturned = 0;
-        if (to === "CANCELLED" && orderIds.length > 0) {
-          const returned = await tx.$queryRaw<{ units: number }[]>`
-            WITH held AS (
-              SELECT "productId", SUM("quantity")::int AS units FROM "OrderItem"
-              WHERE "orderId" = ANY(${orderIds}) GROUP BY "productId"
-            ), restocked AS (
-              UPDATE "Product" p SET "stock" = p."stock" + held.units, "updatedAt" = now()
-              FROM held WHERE p."id" = held."productId" RETURNING held.units
-            )
-            SELECT COALESCE(SUM(units), 0)::int AS units FROM restocked`;
-          unitsReturned = returned[0]?.units ?? 0;
-        }
-        return { count: orderIds.length, unitsReturned, orderIds };
+        const restocked =
+          to === "CANCELLED" && orderIds.length > 0
+            ? await tx.$queryRaw<{ productId: number; units: number }[]>`
+                WITH held AS (
+                  SELECT "productId", SUM("quantity")::int AS units FROM "OrderItem"
+                  WHERE "orderId" = ANY(${orderIds}) GROUP BY "productId"
+                )
+                UPDATE "Product" p SET "stock" = p."stock" + held.units, "updatedAt" = now()
+                FROM held WHERE p."id" = held."productId"
+                RETURNING held."productId" AS "productId", held.units AS units`
+            : [];
+        return { orderIds, restocked };
       });
+      publishChanges(ctx.pubsub, { statusChanged: result.orderIds, stockChanged: result.restocked.map((row) => row.productId) });
+      return {
+        count: result.orderIds.length,
+        unitsReturned: result.restocked.reduce((sum, row) => sum + row.units, 0),
+      };
     },
   }),
 }));

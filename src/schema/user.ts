@@ -3,6 +3,7 @@ import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { isPrismaError, notFound, ShopError } from "../errors.js";
 import type { OrderStatus, Prisma } from "../generated/prisma/client.js";
+import { publishChanges } from "../pubsub.js";
 import { OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderRef, UserRef } from "./refs.js";
 import { connectionOptions, defineOrderBy, listArgs } from "./scalars.js";
@@ -173,9 +174,9 @@ builder.mutationFields((t) => ({
     description:
       "Deletes a user with their orders and items. Stock held by their PENDING or PROCESSING orders goes back to the products. Returns the user as it was.",
     args: { id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }) },
-    resolve: (query, _root, { id: globalId }, ctx) => {
+    resolve: async (query, _root, { id: globalId }, ctx) => {
       const id = dbId(globalId, "id");
-      return ctx.prisma.$transaction(async (tx) => {
+      const { user, restocked } = await ctx.prisma.$transaction(async (tx) => {
         // The whole selection is read before the rows go, whatever the strategy: afterwards there
         // is nothing left to load, and every strategy must answer the same.
         const user = await tx.user.findUnique({ ...query, where: { id } });
@@ -189,8 +190,10 @@ builder.mutationFields((t) => ({
           await tx.product.update({ where: { id: productId }, data: { stock: { increment: _sum?.quantity ?? 0 } } });
         }
         await tx.user.delete({ where: { id } });
-        return user;
+        return { user, restocked: held.map((row) => row.productId) };
       });
+      publishChanges(ctx.pubsub, { stockChanged: restocked });
+      return user;
     },
   }),
 }));

@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { parseDatabaseUrl } from "../../src/config.js";
 import { openDatabase } from "../../src/db.js";
 import { migrate } from "../../src/migrate.js";
+import { createShopPubSub } from "../../src/pubsub.js";
 import { resetShop, seedShop } from "../../src/seed.js";
 import { STRATEGIES } from "../../src/strategy.js";
 import { createShopServer } from "../../src/yoga.js";
@@ -24,7 +25,7 @@ await migrate(db);
 await resetShop(db.prisma);
 const sizes = { users, products: 100, ordersPerUser: 4, itemsPerOrder: 3 };
 await seedShop(db.prisma, sizes);
-const yoga = createShopServer({ prisma: db.prisma, sqlExplain: true, logging: false });
+const yoga = createShopServer({ prisma: db.prisma, pubsub: createShopPubSub().pubsub, sqlExplain: true, logging: false });
 
 async function run(query: string, strategy: string) {
   const started = performance.now();

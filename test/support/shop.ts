@@ -8,9 +8,10 @@ import pg from "pg";
 import { type DatabaseConfig, parseDatabaseUrl } from "../../src/config.js";
 import { type Database, openDatabase } from "../../src/db.js";
 import { migrate } from "../../src/migrate.js";
+import { createShopPubSub } from "../../src/pubsub.js";
 import { type SeedSizes, seedShop } from "../../src/seed.js";
 import type { Strategy } from "../../src/strategy.js";
-import { createShopServer } from "../../src/yoga.js";
+import { createShopServer, type ShopServer } from "../../src/yoga.js";
 
 export interface GraphQLResponse<D = any> {
   data?: D;
@@ -21,6 +22,7 @@ export interface GraphQLResponse<D = any> {
 export interface TestShop {
   db: Database;
   prisma: Database["prisma"];
+  yoga: ShopServer;
   /** Runs one operation through the server, as a client would. */
   gql<D = any>(
     query: string,
@@ -63,10 +65,17 @@ export async function createTestShop(options: { seed?: SeedSizes | false; sqlExp
   const db = await openDatabase(config);
   await migrate(db);
   if (options.seed) await seedShop(db.prisma, options.seed);
-  const yoga = createShopServer({ prisma: db.prisma, sqlExplain: options.sqlExplain ?? true, logging: false });
+  const events = createShopPubSub();
+  const yoga = createShopServer({
+    prisma: db.prisma,
+    pubsub: events.pubsub,
+    sqlExplain: options.sqlExplain ?? true,
+    logging: false,
+  });
   return {
     db,
     prisma: db.prisma,
+    yoga,
     fetch: (request) => Promise.resolve(yoga.fetch(request)),
     async gql(query, variables, { strategy, headers } = {}) {
       const response = await yoga.fetch("http://shop.test/graphql", {

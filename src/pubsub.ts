@@ -1,0 +1,43 @@
+/**
+ * The shop's live events. Mutations publish them after their transaction commits; subscriptions
+ * listen. In one process they travel in memory; with REDIS_URL they cross server instances through
+ * Redis pub/sub. Events carry ids only: each subscriber reads the current row when it receives one.
+ */
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import { createPubSub, type PubSub } from "graphql-yoga";
+import { Redis } from "ioredis";
+
+export type ShopEvents = {
+  orderCreated: [{ orderId: number }];
+  orderStatusChanged: [orderId: number, event: { orderId: number }];
+  productStockChanged: [productId: number, event: { productId: number }];
+};
+
+export type ShopPubSub = PubSub<ShopEvents>;
+
+/** Creates the event bus: Redis-backed when a URL is given, in-process otherwise. */
+export function createShopPubSub(redisUrl?: string): { pubsub: ShopPubSub; close(): Promise<void> } {
+  if (!redisUrl) return { pubsub: createPubSub<ShopEvents>(), close: async () => undefined };
+  // Subscribing puts a Redis connection in subscriber mode, so publishing needs a second one.
+  const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  for (const client of [publishClient, subscribeClient]) {
+    client.on("error", (error) => console.error(`[shop-api] Redis: ${error.message}`));
+  }
+  return {
+    pubsub: createPubSub<ShopEvents>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) }),
+    async close() {
+      await Promise.all([publishClient.quit(), subscribeClient.quit()]);
+    },
+  };
+}
+
+/** Publishes what a committed change did: new orders, status changes, stock changes. */
+export function publishChanges(
+  pubsub: ShopPubSub,
+  changes: { created?: number[]; statusChanged?: number[]; stockChanged?: Iterable<number> },
+): void {
+  for (const orderId of changes.created ?? []) pubsub.publish("orderCreated", { orderId });
+  for (const orderId of changes.statusChanged ?? []) pubsub.publish("orderStatusChanged", orderId, { orderId });
+  for (const productId of new Set(changes.stockChanged ?? [])) pubsub.publish("productStockChanged", productId, { productId });
+}

@@ -1,0 +1,42 @@
+/**
+ * Live updates, published by the mutations that cause them once their transaction has committed.
+ * Each event reads the current row, with loaders renewed for the event (see `renewLoaders`).
+ */
+import { builder } from "../builder.js";
+import { renewLoaders } from "../context.js";
+import { OrderRef, ProductRef } from "./refs.js";
+import { dbId, rootQuery } from "./util.js";
+
+builder.subscriptionType({ description: "Live updates, over Server-Sent Events or WebSocket (graphql-ws)." });
+
+builder.subscriptionFields((t) => ({
+  orderCreated: t.prismaField({
+    type: "Order",
+    description: "Every order placed from now on.",
+    subscribe: (_root, _args, ctx) => ctx.pubsub.subscribe("orderCreated"),
+    resolve: (query, event: { orderId: number }, _args, ctx) => {
+      renewLoaders(ctx);
+      return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: event.orderId } });
+    },
+  }),
+  orderStatusChanged: t.prismaField({
+    type: "Order",
+    description: "The order each time its status changes.",
+    args: { orderId: t.arg.globalID({ for: OrderRef, required: true, description: "The order to watch." }) },
+    subscribe: (_root, args, ctx) => ctx.pubsub.subscribe("orderStatusChanged", dbId(args.orderId, "orderId")),
+    resolve: (query, event: { orderId: number }, _args, ctx) => {
+      renewLoaders(ctx);
+      return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: event.orderId } });
+    },
+  }),
+  productStockChanged: t.prismaField({
+    type: "Product",
+    description: "The product each time its stock changes (an order, a cancellation, a restock, an edit).",
+    args: { productId: t.arg.globalID({ for: ProductRef, required: true, description: "The product to watch." }) },
+    subscribe: (_root, args, ctx) => ctx.pubsub.subscribe("productStockChanged", dbId(args.productId, "productId")),
+    resolve: (query, event: { productId: number }, _args, ctx) => {
+      renewLoaders(ctx);
+      return ctx.prisma.product.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: event.productId } });
+    },
+  }),
+}));
