@@ -4,9 +4,11 @@
  * front of it, reached through `yoga.fetch` with no port opened.
  */
 import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
 import pg from "pg";
 import { type DatabaseConfig, parseDatabaseUrl } from "../../src/config.js";
 import { type Database, openDatabase } from "../../src/db.js";
+import { createHttpServer } from "../../src/http.js";
 import { migrate } from "../../src/migrate.js";
 import { createShopPubSub } from "../../src/pubsub.js";
 import { type SeedSizes, seedShop } from "../../src/seed.js";
@@ -104,3 +106,11 @@ export function dataOf<D = any>(response: GraphQLResponse<D>): D {
 }
 
 export const STRATEGIES: Strategy[] = ["eager", "batched", "lazy"];
+
+/** Serves a test shop on a free local port (HTTP, SSE and WebSocket), as server.ts does. */
+export async function listen(shop: TestShop): Promise<{ url: string; wsUrl: string; close(): Promise<void> }> {
+  const { server, close } = createHttpServer(shop.yoga);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, close };
+}

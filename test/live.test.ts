@@ -1,0 +1,128 @@
+/**
+ * Live updates over both transports, with the real graphql-sse and graphql-ws clients against a
+ * listening server: events arrive after a mutation commits, and never for one that rolled back.
+ */
+import { createClient as createSseClient } from "graphql-sse";
+import { createClient as createWsClient } from "graphql-ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { createTestShop, dataOf, listen, type TestShop } from "./support/shop.js";
+
+let shop: TestShop;
+let server: Awaited<ReturnType<typeof listen>>;
+const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString("base64");
+
+beforeAll(async () => {
+  shop = await createTestShop({ seed: { users: 5, products: 6, ordersPerUser: 1, itemsPerOrder: 1 } });
+  server = await listen(shop);
+});
+afterAll(async () => {
+  await server?.close();
+  await shop?.close();
+});
+
+/** Starts an iterator and waits until the server has registered the subscription. */
+async function subscribed<T>(
+  iterator: AsyncIterableIterator<T>,
+): Promise<{ next: Promise<IteratorResult<T>>; iterator: AsyncIterableIterator<T> }> {
+  const next = iterator.next();
+  // The subscribe handshake is asynchronous on both transports; give it a moment to reach the pubsub.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { next, iterator };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms = 10_000): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms)),
+  ]);
+}
+
+const PLACE = `mutation($input: CreateOrderInput!) { createOrder(input: $input) { id total } }`;
+
+describe("over Server-Sent Events (graphql-sse)", () => {
+  it("delivers orderCreated with the order as committed", async () => {
+    const client = createSseClient({ url: server.url });
+    const { next, iterator } = await subscribed(
+      client.iterate<{ orderCreated: { id: string; total: string; user: { id: string }; items: { quantity: number }[] } }>({
+        query: `subscription { orderCreated { id total user { id } items { quantity } } }`,
+      }),
+    );
+    const placed = dataOf(
+      await shop.gql(PLACE, { input: { userId: gid("User", 2), items: [{ productId: gid("Product", 1), quantity: 1 }] } }),
+    );
+    const event = await withTimeout(next);
+    expect(event.value.data?.orderCreated).toEqual({
+      id: placed.createOrder.id,
+      total: placed.createOrder.total,
+      user: { id: gid("User", 2) },
+      items: [{ quantity: 1 }],
+    });
+    await iterator.return?.();
+    client.dispose();
+  });
+});
+
+describe("over WebSocket (graphql-ws)", () => {
+  it("delivers orderStatusChanged for the watched order, with the strategy from connection params", async () => {
+    const placed = dataOf(
+      await shop.gql(PLACE, { input: { userId: gid("User", 3), items: [{ productId: gid("Product", 2), quantity: 1 }] } }),
+    );
+    const client = createWsClient({
+      url: server.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { "x-loading-strategy": "batched" },
+    });
+    const { next, iterator } = await subscribed(
+      client.iterate<{ orderStatusChanged: { id: string; status: string; user: { name: string } } }>({
+        query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { id status user { name } } }`,
+        variables: { id: placed.createOrder.id },
+      }),
+    );
+    dataOf(
+      await shop.gql(`mutation($id: ID!) { updateOrderStatus(id: $id, status: PROCESSING) { id } }`, {
+        id: placed.createOrder.id,
+      }),
+    );
+    const event = await withTimeout(next);
+    expect(event.value.data?.orderStatusChanged).toMatchObject({ id: placed.createOrder.id, status: "PROCESSING" });
+    await iterator.return?.();
+    await client.dispose();
+  });
+
+  it("delivers productStockChanged after a commit, and nothing for a rolled-back order", async () => {
+    const client = createWsClient({ url: server.wsUrl, webSocketImpl: WebSocket });
+    const watched = gid("Product", 3);
+    const { next, iterator } = await subscribed(
+      client.iterate<{ productStockChanged: { id: string; stock: number } }>({
+        query: `subscription($id: ID!) { productStockChanged(productId: $id) { id stock } }`,
+        variables: { id: watched },
+      }),
+    );
+    // Takes the watched product's stock, then fails on the second line: rolled back, so no event.
+    const refused = await shop.gql(PLACE, {
+      input: {
+        userId: gid("User", 1),
+        items: [
+          { productId: watched, quantity: 1 },
+          { productId: gid("Product", 4), quantity: 100000 },
+        ],
+      },
+    });
+    expect(refused.errors?.[0]?.extensions?.code).toBe("INSUFFICIENT_STOCK");
+    const restocked = dataOf(
+      await shop.gql(`mutation($id: ID!) { restockProduct(id: $id, quantity: 5) { stock } }`, { id: watched }),
+    );
+    const event = await withTimeout(next);
+    expect(event.value.data?.productStockChanged).toEqual({ id: watched, stock: restocked.restockProduct.stock });
+    await iterator.return?.();
+    await client.dispose();
+  });
+
+  it("serves queries and mutations too", async () => {
+    const client = createWsClient({ url: server.wsUrl, webSocketImpl: WebSocket });
+    const result = await client.iterate({ query: `{ products(first: 2) { totalCount } }` }).next();
+    expect(result.value.data).toEqual({ products: { totalCount: 6 } });
+    await client.dispose();
+  });
+});
