@@ -1,6 +1,5 @@
 /** The real entry point, as `npm start` runs it: a process that migrates, seeds, serves and stops. */
 import { execFile } from "node:child_process";
-import { once } from "node:events";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { startServer } from "./support/process.js";
