@@ -1,0 +1,27 @@
+/**
+ * graphql-codegen for front-end teams: typed documents from the committed schema.
+ *   npx graphql-codegen         (the test suite runs the same config; see test/client)
+ * Point `documents` at your own app's operations to use it there.
+ */
+import type { CodegenConfig } from "@graphql-codegen/cli";
+
+const config: CodegenConfig = {
+  schema: "src/schema.graphql",
+  documents: ["test/client/**/*.graphql"],
+  ignoreNoDocuments: false,
+  // ESM: relative imports in the generated files end in .js.
+  emitLegacyCommonJSImports: false,
+  generates: {
+    "test/client/generated/": {
+      preset: "client",
+      config: {
+        // The custom scalars cross the wire as strings: exact money, ISO 8601 times.
+        scalars: { DateTime: "string", Decimal: "string" },
+        enumsAsTypes: true,
+        useTypeImports: true,
+      },
+    },
+  },
+};
+
+export default config;
