@@ -16,7 +16,7 @@ beforeAll(async () => {
   shop = await createTestShop({ seed: false });
   const audits = serverAudits({
     url: "http://shop.test/graphql",
-    fetchFn: (input: RequestInfo | URL, init?: RequestInit) => Promise.resolve(shop.yoga.fetch(input as URL, init)),
+    fetchFn: (input: RequestInfo | URL, init?: RequestInit) => shop.fetch(new Request(input, init)),
   });
   results = [];
   for (const audit of audits) {
