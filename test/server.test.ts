@@ -24,7 +24,11 @@ describe("the server process", () => {
       expect(server.output()).toContain("Seeded the demo shop: 20 users, 100 orders");
       const page = await fetch(url, { headers: { accept: "text/html" } });
       expect(page.status).toBe(200);
-      expect(await page.text()).toContain("GraphiQL");
+      const html = await page.text();
+      expect(html).toContain("GraphiQL");
+      // It opens on the tour: example operations and the strategy header preset.
+      for (const text of ["CustomersAndTheirOrders", "PlaceOrder", "WatchOrders", "x-loading-strategy"])
+        expect(html).toContain(text);
       const response = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json", "x-loading-strategy": "batched" },
