@@ -17,10 +17,21 @@ describe("an unexpected error", () => {
     try {
       const res = await shop.gql(`{ products(first: 1) { edges { node { name } } } }`);
       expect(res.errors).toHaveLength(1);
-      expect(res.errors![0]).toMatchObject({ message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR" }, path: ["products"] });
+      expect(res.errors![0]).toMatchObject({
+        message: "Unexpected error.",
+        extensions: { code: "INTERNAL_SERVER_ERROR" },
+        path: ["products"],
+      });
       expect(JSON.stringify(res)).not.toMatch(/Product|stack|at .*\.ts/);
       expect(logged).toHaveBeenCalled();
-      expect(String(logged.mock.calls.flat().map((arg) => (arg instanceof Error ? arg.message : arg)).join(" "))).toMatch(/Product/);
+      expect(
+        String(
+          logged.mock.calls
+            .flat()
+            .map((arg) => (arg instanceof Error ? arg.message : arg))
+            .join(" "),
+        ),
+      ).toMatch(/Product/);
     } finally {
       await shop.prisma.$executeRawUnsafe(`ALTER TABLE "ProductGone" RENAME TO "Product"`);
       logged.mockRestore();
