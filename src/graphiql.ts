@@ -3,12 +3,14 @@ import { STRATEGY_HEADER } from "./strategy.js";
 
 export const GRAPHIQL_EXAMPLES = `# Welcome to the Shop API.
 #
-# 1. Run "CustomersAndTheirOrders" (the play button picks an operation).
-#    The response ends with extensions.sql: every SQL statement this request ran.
-# 2. In the Headers tab below, change ${STRATEGY_HEADER} to "batched", then "lazy",
-#    run it again and compare extensions.sql.count: same data, different cost.
-# 3. "PlaceOrder" places an order (copy a user and product id from the first result);
-#    "WatchOrders" in a second tab shows it arrive live.
+# 1. Run CustomersAndTheirOrders (the play button
+#    asks which operation). The response ends with
+#    extensions.sql: every SQL statement it ran.
+# 2. In Headers below, set ${STRATEGY_HEADER}
+#    to "batched", then "lazy", and run it again:
+#    same data, compare extensions.sql.count.
+# 3. Run WatchOrders in a second tab, then PlaceOrder
+#    here: the new order arrives there, live.
 
 query CustomersAndTheirOrders {
   users(first: 5) {

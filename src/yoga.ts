@@ -4,6 +4,7 @@
  * `extensions.sql`. Subscriptions are served over SSE here and over WebSocket by src/http.ts.
  */
 import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createYoga, handleStreamOrSingleExecutionResult, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { type Context, createContext } from "./context.js";
 import { maskError } from "./errors.js";
@@ -64,10 +65,12 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
     maskedErrors: { maskError },
     logging: options.logging ?? true,
     plugins: [useDeferStream(), useSqlRecorder(options.sqlExplain)],
+    // GraphiQL's code is served from this package, not a CDN, so it works offline and behind firewalls.
+    renderGraphiQL,
     graphiql: {
       title: "Shop API",
       defaultQuery: GRAPHIQL_EXAMPLES,
-      headers: JSON.stringify({ [STRATEGY_HEADER]: DEFAULT_STRATEGY }),
+      headers: JSON.stringify({ [STRATEGY_HEADER]: DEFAULT_STRATEGY }, null, 2),
       shouldPersistHeaders: true,
     },
   });
