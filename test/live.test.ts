@@ -21,13 +21,15 @@ afterAll(async () => {
   await shop?.close();
 });
 
-/** Starts an iterator and waits until the server has registered the subscription. */
+/** Starts an iterator and waits until the server has subscribed to the topic on its behalf. */
 async function subscribed<T>(
-  iterator: AsyncIterableIterator<T>,
+  topic: Parameters<TestShop["subscribed"]>[0],
+  start: () => AsyncIterableIterator<T>,
 ): Promise<{ next: Promise<IteratorResult<T>>; iterator: AsyncIterableIterator<T> }> {
+  const ready = shop.subscribed(topic);
+  const iterator = start();
   const next = iterator.next();
-  // The subscribe handshake is asynchronous on both transports; give it a moment to reach the pubsub.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await withTimeout(ready);
   return { next, iterator };
 }
 
@@ -43,7 +45,7 @@ const PLACE = `mutation($input: CreateOrderInput!) { createOrder(input: $input) 
 describe("over Server-Sent Events (graphql-sse)", () => {
   it("delivers orderCreated with the order as committed", async () => {
     const client = createSseClient({ url: server.url });
-    const { next, iterator } = await subscribed(
+    const { next, iterator } = await subscribed("orderCreated", () =>
       client.iterate<{ orderCreated: { id: string; total: string; user: { id: string }; items: { quantity: number }[] } }>({
         query: `subscription { orderCreated { id total user { id } items { quantity } } }`,
       }),
@@ -73,7 +75,7 @@ describe("over WebSocket (graphql-ws)", () => {
       webSocketImpl: WebSocket,
       connectionParams: { "x-loading-strategy": "batched" },
     });
-    const { next, iterator } = await subscribed(
+    const { next, iterator } = await subscribed("orderStatusChanged", () =>
       client.iterate<{ orderStatusChanged: { id: string; status: string; user: { name: string } } }>({
         query: `subscription($id: ID!) { orderStatusChanged(orderId: $id) { id status user { name } } }`,
         variables: { id: placed.createOrder.id },
@@ -93,7 +95,7 @@ describe("over WebSocket (graphql-ws)", () => {
   it("delivers productStockChanged after a commit, and nothing for a rolled-back order", async () => {
     const client = createWsClient({ url: server.wsUrl, webSocketImpl: WebSocket });
     const watched = gid("Product", 3);
-    const { next, iterator } = await subscribed(
+    const { next, iterator } = await subscribed("productStockChanged", () =>
       client.iterate<{ productStockChanged: { id: string; stock: number } }>({
         query: `subscription($id: ID!) { productStockChanged(productId: $id) { id stock } }`,
         variables: { id: watched },

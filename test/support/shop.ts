@@ -10,7 +10,7 @@ import { type DatabaseConfig, parseDatabaseUrl } from "../../src/config.js";
 import { type Database, openDatabase } from "../../src/db.js";
 import { createHttpServer } from "../../src/http.js";
 import { migrate } from "../../src/migrate.js";
-import { createShopPubSub } from "../../src/pubsub.js";
+import { createShopPubSub, type ShopEvents } from "../../src/pubsub.js";
 import { type SeedSizes, seedShop } from "../../src/seed.js";
 import type { Strategy } from "../../src/strategy.js";
 import { createShopServer, type ShopServer } from "../../src/yoga.js";
@@ -25,6 +25,8 @@ export interface TestShop {
   db: Database;
   prisma: Database["prisma"];
   yoga: ShopServer;
+  /** Resolves once the server subscribes to this topic (call it before the client subscribes). */
+  subscribed(topic: keyof ShopEvents): Promise<void>;
   /** Runs one operation through the server, as a client would. */
   gql<D = any>(
     query: string,
@@ -68,6 +70,15 @@ export async function createTestShop(options: { seed?: SeedSizes | false; sqlExp
   await migrate(db);
   if (options.seed) await seedShop(db.prisma, options.seed);
   const events = createShopPubSub();
+  const waiting = new Map<string, (() => void)[]>();
+  const subscribe = events.pubsub.subscribe.bind(events.pubsub);
+  // Tells a test when the server has subscribed to a topic, so it publishes only once someone listens.
+  events.pubsub.subscribe = ((...args: Parameters<typeof subscribe>) => {
+    const iterator = subscribe(...args);
+    for (const resolve of waiting.get(args[0]) ?? []) setTimeout(resolve, 50);
+    waiting.delete(args[0]);
+    return iterator;
+  }) as typeof subscribe;
   const yoga = createShopServer({
     prisma: db.prisma,
     pubsub: events.pubsub,
@@ -78,6 +89,7 @@ export async function createTestShop(options: { seed?: SeedSizes | false; sqlExp
     db,
     prisma: db.prisma,
     yoga,
+    subscribed: (topic) => new Promise<void>((resolve) => waiting.set(topic, [...(waiting.get(topic) ?? []), resolve])),
     fetch: (request) => Promise.resolve(yoga.fetch(request)),
     async gql(query, variables, { strategy, headers } = {}) {
       const response = await yoga.fetch("http://shop.test/graphql", {
