@@ -3,9 +3,16 @@
  * Each event reads the current row, with loaders renewed for the event (see `renewLoaders`).
  */
 import { builder } from "../builder.js";
-import { renewLoaders } from "../context.js";
+import { type Context, renewLoaders } from "../context.js";
+import type { Prisma } from "../generated/prisma/client.js";
 import { OrderRef, ProductRef } from "./refs.js";
 import { dbId, rootQuery } from "./util.js";
+
+/** The order an event names, as it is now, read with loaders renewed for this event. */
+function currentOrder(query: Prisma.OrderFindFirstArgs, event: { orderId: number }, _args: unknown, ctx: Context) {
+  renewLoaders(ctx);
+  return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: event.orderId } });
+}
 
 builder.subscriptionType({ description: "Live updates, over Server-Sent Events or WebSocket (graphql-ws)." });
 
@@ -14,20 +21,14 @@ builder.subscriptionFields((t) => ({
     type: "Order",
     description: "Every order placed from now on.",
     subscribe: (_root, _args, ctx) => ctx.pubsub.subscribe("orderCreated"),
-    resolve: (query, event: { orderId: number }, _args, ctx) => {
-      renewLoaders(ctx);
-      return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: event.orderId } });
-    },
+    resolve: currentOrder,
   }),
   orderStatusChanged: t.prismaField({
     type: "Order",
     description: "The order each time its status changes.",
     args: { orderId: t.arg.globalID({ for: OrderRef, required: true, description: "The order to watch." }) },
     subscribe: (_root, args, ctx) => ctx.pubsub.subscribe("orderStatusChanged", dbId(args.orderId, "orderId")),
-    resolve: (query, event: { orderId: number }, _args, ctx) => {
-      renewLoaders(ctx);
-      return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: event.orderId } });
-    },
+    resolve: currentOrder,
   }),
   productStockChanged: t.prismaField({
     type: "Product",
