@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 // Every test file runs against embedded PGlite; with TEST_DATABASE_URL set, every file runs a second
-// time against PostgreSQL (a fresh database per file), so one command covers both.
-const databases = ["pglite", ...(process.env.TEST_DATABASE_URL ? ["postgres"] : [])];
+// time against PostgreSQL, each file on its own copy of one migrated template database.
+const withPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
 export default defineConfig({
   // graphql 16 ships CommonJS (main) and ESM (module) builds without an exports map: Node gives
@@ -11,10 +11,22 @@ export default defineConfig({
   resolve: { alias: { graphql: "graphql/index.js" } },
   test: {
     testTimeout: 30_000,
-    hookTimeout: 120_000,
-    projects: databases.map((database) => ({
-      extends: true,
-      test: { name: database, include: ["test/**/*.test.ts"], env: { SHOP_TEST_DB: database } },
-    })),
+    hookTimeout: 60_000,
+    projects: [
+      { extends: true as const, test: { name: "pglite", include: ["test/**/*.test.ts"], env: { SHOP_TEST_DB: "pglite" } } },
+      ...(withPostgres
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: "postgres",
+                include: ["test/**/*.test.ts"],
+                env: { SHOP_TEST_DB: "postgres" },
+                globalSetup: ["test/support/global-setup.ts"],
+              },
+            },
+          ]
+        : []),
+    ],
   },
 });

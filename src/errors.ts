@@ -15,6 +15,7 @@ export type ErrorCode =
   | "INSUFFICIENT_STOCK"
   | "PRODUCT_IN_USE"
   | "INVALID_STATUS_TRANSITION"
+  | "CONFLICT"
   | "INTERNAL_SERVER_ERROR";
 
 /**
@@ -39,6 +40,27 @@ function isExpected(error: unknown): error is GraphQLError {
 /** Bad input: names the offending input field (a path such as `items.1.quantity`). */
 export function badInput(field: string, message: string): ShopError {
   return new ShopError("BAD_USER_INPUT", message, { field });
+}
+
+/** One problem with an input, as the validation plugin reports it (a Standard Schema issue). */
+interface InputIssue {
+  message: string;
+  path?: readonly (PropertyKey | { key: PropertyKey })[];
+}
+
+/**
+ * The input path of an issue: `items.1.quantity`. Mutations take one `input` argument, and their
+ * fields are named relative to it, as the client wrote them.
+ */
+function issuePath(issue: InputIssue): string {
+  const keys = (issue.path ?? []).map((key) => String(typeof key === "object" ? key.key : key));
+  return (keys[0] === "input" && keys.length > 1 ? keys.slice(1) : keys).join(".");
+}
+
+/** Bad input in several places at once: every field is named in `fields`, the first also in `field`. */
+export function invalidInput(issues: readonly InputIssue[]): ShopError {
+  const fields = issues.map((issue) => ({ field: issuePath(issue), message: `${issuePath(issue)} ${issue.message}.` }));
+  return new ShopError("BAD_USER_INPUT", fields.map((f) => f.message).join(" "), { field: fields[0]?.field, fields });
 }
 
 /** A referenced row that does not exist, named by the global ID a client would have sent. */
@@ -68,6 +90,12 @@ export function maskError(error: unknown): Error {
       extensions: { code: "BAD_USER_INPUT" },
     });
   }
+  // A request error: the executor refused the variables before running anything (it marks such
+  // errors HTTP 400 and they have no path). The message is graphql-js' own, naming the variable.
+  if (isGraphQLErrorLike(error) && isRequestError(error as GraphQLError)) {
+    const { nodes, extensions } = error as GraphQLError;
+    return new GraphQLError((error as GraphQLError).message, { nodes, extensions: { ...extensions, code: "BAD_USER_INPUT" } });
+  }
   if (isPrismaError(original, "P2025")) {
     return new GraphQLError("The record does not exist.", { ...pathOf(error), extensions: { code: "NOT_FOUND" } });
   }
@@ -80,6 +108,11 @@ export function maskError(error: unknown): Error {
 /** Duck-typed: graphql-js can be loaded as both its CommonJS and its ESM build in one process. */
 function isGraphQLErrorLike(error: unknown): boolean {
   return error instanceof Error && error.name === "GraphQLError";
+}
+
+function isRequestError(error: GraphQLError): boolean {
+  const http = error.extensions?.http as { status?: number } | undefined;
+  return error.path === undefined && http?.status === 400;
 }
 
 function pathOf(error: unknown) {

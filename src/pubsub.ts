@@ -15,8 +15,13 @@ export type ShopEvents = {
 
 export type ShopPubSub = PubSub<ShopEvents>;
 
-/** Creates the event bus: Redis-backed when a URL is given, in-process otherwise. */
-export function createShopPubSub(redisUrl?: string): { pubsub: ShopPubSub; close(): Promise<void> } {
+/**
+ * Creates the event bus: Redis-backed when a URL is given, in-process otherwise. An `eventTarget`
+ * given by the caller (a test that wants to see subscribers arrive) replaces both.
+ */
+export function createShopPubSub(redisUrl?: string, eventTarget?: EventTarget): { pubsub: ShopPubSub; close(): Promise<void> } {
+  if (eventTarget)
+    return { pubsub: createPubSub<ShopEvents>({ eventTarget: eventTarget as never }), close: async () => undefined };
   if (!redisUrl) return { pubsub: createPubSub<ShopEvents>(), close: async () => undefined };
   // Subscribing puts a Redis connection in subscriber mode, so publishing needs a second one.
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
@@ -32,11 +37,15 @@ export function createShopPubSub(redisUrl?: string): { pubsub: ShopPubSub; close
   };
 }
 
+/** What a committed command changed, by id: the events it causes. */
+export interface ShopChanges {
+  created?: readonly number[];
+  statusChanged?: readonly number[];
+  stockChanged?: Iterable<number>;
+}
+
 /** Publishes what a committed change did: new orders, status changes, stock changes. */
-export function publishChanges(
-  pubsub: ShopPubSub,
-  changes: { created?: number[]; statusChanged?: number[]; stockChanged?: Iterable<number> },
-): void {
+export function publishChanges(pubsub: ShopPubSub, changes: ShopChanges): void {
   for (const orderId of changes.created ?? []) pubsub.publish("orderCreated", { orderId });
   for (const orderId of changes.statusChanged ?? []) pubsub.publish("orderStatusChanged", orderId, { orderId });
   for (const productId of new Set(changes.stockChanged ?? [])) pubsub.publish("productStockChanged", productId, { productId });

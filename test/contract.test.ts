@@ -13,7 +13,7 @@ import {
   isSpecifiedScalarType,
 } from "graphql";
 import { describe, expect, it } from "vitest";
-import { printedSchema, SCHEMA_FILE } from "../src/print-schema.js";
+import { printedSchema, SCHEMA_FILE } from "../src/cli/print-schema.js";
 import { schema } from "../src/schema/index.js";
 
 describe("src/schema.graphql", () => {

@@ -21,7 +21,7 @@ interface Payload {
 
 /** Sends a query with incremental delivery over SSE and returns every payload. */
 async function incremental(query: string, strategy: string): Promise<Payload[]> {
-  const response = await shop.yoga.fetch("http://shop.test/graphql", {
+  const response = await shop.app.yoga.fetch("http://shop.test/graphql", {
     method: "POST",
     headers: { "content-type": "application/json", accept: "text/event-stream", "x-loading-strategy": strategy },
     body: JSON.stringify({ query }),

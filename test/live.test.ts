@@ -6,18 +6,17 @@ import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, listen, type TestShop } from "./support/shop.js";
 
 let shop: TestShop;
-let server: Awaited<ReturnType<typeof listen>>;
-const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString("base64");
+let server: { url: string; wsUrl: string };
 
 beforeAll(async () => {
   shop = await createTestShop({ seed: { users: 5, products: 6, ordersPerUser: 1, itemsPerOrder: 1 } });
   server = await listen(shop);
 });
 afterAll(async () => {
-  await server?.close();
   await shop?.close();
 });
 

@@ -173,7 +173,7 @@ describe("the migration runner", () => {
       SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`;
     expect(rows.map((r) => [r.migration_name, r.checksum])).toEqual(onDisk.map((m) => [m.name, m.checksum]));
     expect(rows.every((r) => r.finished_at instanceof Date && r.applied_steps_count === 1)).toBe(true);
-    expect(await migrate(shop.db)).toEqual([]);
+    expect(await migrate(shop.app.db)).toEqual([]);
   });
 
   it("rolls back a failing migration completely and records nothing", async () => {
@@ -187,7 +187,7 @@ describe("the migration runner", () => {
       join(dir, "29990101000000_broken", "migration.sql"),
       `CREATE TABLE "Half" (id INT);\nSELECT * FROM "NoSuchTable";\n`,
     );
-    await expect(migrate(shop.db, dir)).rejects.toThrow(/NoSuchTable/);
+    await expect(migrate(shop.app.db, dir)).rejects.toThrow(/NoSuchTable/);
     const half = await shop.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_class WHERE relname = 'Half'`;
     expect(Number(half[0]!.n)).toBe(0);
     const recorded = await shop.prisma.$queryRaw<

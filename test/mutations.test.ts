@@ -3,11 +3,10 @@
  * refused or failed mutation leaves the database exactly as it was.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dbIdOf, gid } from "./support/ids.js";
 import { createTestShop, type GraphQLResponse, type TestShop } from "./support/shop.js";
 
 let shop: TestShop;
-const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString("base64");
-const dbIdOf = (globalId: string) => Number(Buffer.from(globalId, "base64").toString().split(":")[1]);
 
 beforeAll(async () => {
   shop = await createTestShop({ seed: false });

@@ -3,11 +3,10 @@
  * Product.orderItems, with the per-parent limit applied by the database in every strategy.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dbIdOf, gid } from "./support/ids.js";
 import { createTestShop, dataOf, STRATEGIES, type TestShop } from "./support/shop.js";
 
 let shop: TestShop;
-const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString("base64");
-const idOf = (globalId: string) => Number(Buffer.from(globalId, "base64").toString().split(":")[1]);
 
 beforeAll(async () => {
   shop = await createTestShop({ seed: { users: 60, products: 20, ordersPerUser: 5, itemsPerOrder: 3 } });
@@ -30,8 +29,8 @@ describe("User.orders(first: 3, orderBy: { createdAt: DESC }) under users(first:
       const data = dataOf(await shop.gql(LATEST_THREE, {}, { strategy }));
       expect(
         data.users.edges.map((e: any) => ({
-          id: idOf(e.node.id),
-          orders: e.node.orders.map((o: any) => ({ id: idOf(o.id), createdAt: new Date(o.createdAt) })),
+          id: dbIdOf(e.node.id),
+          orders: e.node.orders.map((o: any) => ({ id: dbIdOf(o.id), createdAt: new Date(o.createdAt) })),
         })),
       ).toEqual(expected);
     }
@@ -77,7 +76,7 @@ describe("cursors", () => {
         );
         const ids = data.user.orders.map((o: { id: string }) => o.id);
         if (ids.length === 0) break;
-        seen.push(...ids.map(idOf));
+        seen.push(...ids.map(dbIdOf));
         after = ids.at(-1);
       }
       expect(seen).toEqual(all.map((o) => o.id));
@@ -91,7 +90,7 @@ describe("cursors", () => {
     const data = dataOf(eager!);
     expect(data.orders.edges.every((e: any) => e.node.items.length === 2)).toBe(true);
     expect(data.products.edges.some((e: any) => e.node.orderItems.length === 3)).toBe(true);
-    for (const { node } of data.products.edges) for (const item of node.orderItems) expect(idOf(item.id)).toBeGreaterThan(10);
+    for (const { node } of data.products.edges) for (const item of node.orderItems) expect(dbIdOf(item.id)).toBeGreaterThan(10);
     expect(dataOf(batched!)).toEqual(data);
     expect(dataOf(lazy!)).toEqual(data);
     // With a cursor too, the page is cut per parent by the database (a keyset condition and LIMIT).

@@ -4,10 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "../src/generated/prisma/client.js";
+import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, STRATEGIES, type TestShop } from "./support/shop.js";
 
 let shop: TestShop;
-const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString("base64");
 const names = (connection: { edges: { node: { name: string } }[] }) => connection.edges.map((e) => e.node.name);
 
 beforeAll(async () => {

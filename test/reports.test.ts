@@ -4,11 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "../src/generated/prisma/client.js";
+import { dbIdOf, gid } from "./support/ids.js";
 import { createTestShop, dataOf, type GraphQLResponse, type TestShop } from "./support/shop.js";
 
 let shop: TestShop;
-const idOf = (globalId: string) => Number(Buffer.from(globalId, "base64").toString().split(":")[1]);
-const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString("base64");
 const money = (d: Prisma.Decimal) => d.toFixed(2);
 const ZERO = new Prisma.Decimal(0);
 
@@ -70,7 +69,7 @@ describe("salesReport", () => {
       expect(res.extensions!.sql!.count).toBe(3);
       seen.push(
         ...report.edges.map((e: any) => ({
-          userId: idOf(e.node.customer.id),
+          userId: dbIdOf(e.node.customer.id),
           orderCount: e.node.orderCount,
           amountSpent: e.node.amountSpent,
         })),
@@ -106,7 +105,7 @@ describe("customerSpending", () => {
       totalCount edges { node { customer { id } orderCount totalSpent averageOrderValue } } } }`);
     const report = dataOf(res).customerSpending;
     expect(report.totalCount).toBe(41);
-    expect(report.edges.map((e: any) => ({ ...e.node, customer: undefined, userId: idOf(e.node.customer.id) }))).toEqual(
+    expect(report.edges.map((e: any) => ({ ...e.node, customer: undefined, userId: dbIdOf(e.node.customer.id) }))).toEqual(
       expected.map((row) => ({ ...row, customer: undefined })),
     );
     expect(report.edges[0].node).toMatchObject({ orderCount: 0, totalSpent: "0.00", averageOrderValue: "0.00" });

@@ -3,10 +3,10 @@
  * query, and cost what they claim (lazy grows with N, batched and eager do not).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, STRATEGIES, type TestShop } from "./support/shop.js";
 
 let shop: TestShop;
-const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString("base64");
 
 beforeAll(async () => {
   shop = await createTestShop({ seed: { users: 60, products: 25, ordersPerUser: 2, itemsPerOrder: 2 } });

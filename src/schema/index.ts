@@ -1,4 +1,6 @@
 /** Imports every type file (each registers its types on the builder) and builds the schema once. */
+import { GraphQLDeferDirective, GraphQLStreamDirective } from "@graphql-tools/utils";
+import { specifiedDirectives } from "graphql";
 import { builder } from "../builder.js";
 import "./scalars.js";
 import "./refs.js";
@@ -13,4 +15,12 @@ import "./subscriptions.js";
 builder.queryType({ description: "Reads: the shop's users, products and orders." });
 builder.mutationType({ description: "Writes: each returns the object it changed, or fails with an `extensions.code`." });
 
-export const schema = builder.toSchema({ sortSchema: true });
+/**
+ * The schema, with @defer and @stream declared in it: the server supports them (yoga's defer-stream
+ * plugin), so the printed contract must declare them too, or tools that validate operations against
+ * the file would reject queries the server accepts.
+ */
+export const schema = builder.toSchema({
+  sortSchema: true,
+  directives: [...specifiedDirectives, GraphQLDeferDirective, GraphQLStreamDirective],
+});

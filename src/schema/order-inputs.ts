@@ -1,15 +1,21 @@
 /** Order enums and inputs used by more than one type file (users' order lists, orders, products' order lines). */
 import { builder } from "../builder.js";
-import { defineOrderBy } from "./scalars.js";
+import { ORDER_STATUSES, type OrderStatus } from "../orders/status.js";
+import { defineOrderBy } from "./lists.js";
+
+/** What each status means to a client; keyed by the generated enum, so none can be missing. */
+const STATUS_DESCRIPTIONS: Record<OrderStatus, string> = {
+  PENDING: "Placed; its stock is reserved.",
+  PROCESSING: "Being prepared; its stock is still reserved.",
+  COMPLETED: "Delivered and paid; counts as spent and sold.",
+  CANCELLED: "Called off; its stock went back to the products.",
+};
 
 export const OrderStatusEnum = builder.enumType("OrderStatus", {
   description: "Where an order is in its life: PENDING -> PROCESSING -> COMPLETED; PENDING or PROCESSING -> CANCELLED.",
-  values: {
-    PENDING: { value: "PENDING", description: "Placed; its stock is reserved." },
-    PROCESSING: { value: "PROCESSING", description: "Being prepared; its stock is still reserved." },
-    COMPLETED: { value: "COMPLETED", description: "Delivered and paid; counts as spent and sold." },
-    CANCELLED: { value: "CANCELLED", description: "Called off; its stock went back to the products." },
-  } as const,
+  values: Object.fromEntries(
+    ORDER_STATUSES.map((status) => [status, { value: status, description: STATUS_DESCRIPTIONS[status] }]),
+  ) as { [S in OrderStatus]: { value: S; description: string } },
 });
 
 export const OrderOrderBy = defineOrderBy("Order", "orders", {

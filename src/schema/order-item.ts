@@ -1,7 +1,7 @@
 /** The OrderItem type: one product line of an order, joining orders and products. */
 import { builder } from "../builder.js";
+import { loadRequired } from "./loading.js";
 import { OrderItemRef } from "./refs.js";
-import { loadRequired } from "./util.js";
 
 builder.prismaObjectFields(OrderItemRef, (t) => ({
   quantity: t.exposeInt("quantity", { description: "Units ordered; at least 1." }),

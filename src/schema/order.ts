@@ -1,15 +1,15 @@
 /** The Order type, placing orders and moving them through their life. */
-import { encodeGlobalID } from "@pothos/plugin-relay";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
-import { badInput, notFound, ShopError } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import { fieldRules, rules } from "../input-rules.js";
+import { changeOrderStatus, changeOrderStatuses, placeOrder } from "../orders/commands.js";
 import { publishChanges } from "../pubsub.js";
+import { dbId } from "./ids.js";
+import { connectionOptions, type ListArgs, listArgs, orderByOf, relationPage } from "./lists.js";
+import { loadRequired, rootQuery } from "./loading.js";
 import { OrderItemOrderBy, OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderItemRef, OrderRef, ProductRef, UserRef } from "./refs.js";
-import { connectionOptions, listArgs } from "./scalars.js";
-import { checkPageSize, dbId, type ListArgs, loadRequired, NEXT_STATUSES, orderByOf, relationPage, rootQuery } from "./util.js";
-import { wholeNumber } from "./validate.js";
 
 /** The paging of `Order.items`, shared by the eager plan and the loaders. */
 function itemsQuery(args: ListArgs, ctx: Context) {
@@ -83,14 +83,8 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: OrderOrderBy, description: "Sort order (default: id ascending)." }),
       },
       totalCount: (_parent, args, ctx) => ctx.prisma.order.count({ where: orderWhere(args.filter) }),
-      resolve: (query, _root, args, ctx) => {
-        checkPageSize(args);
-        return ctx.prisma.order.findMany({
-          ...rootQuery(ctx, query),
-          where: orderWhere(args.filter),
-          orderBy: orderByOf(args.orderBy),
-        });
-      },
+      resolve: (query, _root, args, ctx) =>
+        ctx.prisma.order.findMany({ ...rootQuery(ctx, query), where: orderWhere(args.filter), orderBy: orderByOf(args.orderBy) }),
     },
     connectionOptions("A page of orders.", "orders"),
     { description: "An order in a page of orders." },
@@ -103,31 +97,22 @@ const OrderItemInput = builder.inputType("OrderItemInput", {
     productId: t.globalID({ for: ProductRef, required: true, description: "The product's global ID." }),
     quantity: t.int({ required: true, description: "Units to order; at least 1." }),
   }),
+  validate: fieldRules({ quantity: rules.units }),
 });
 
 const CreateOrderInput = builder.inputType("CreateOrderInput", {
   description: "A new order.",
   fields: (t) => ({
     userId: t.globalID({ for: UserRef, required: true, description: "The customer's global ID." }),
-    items: t.field({ type: [OrderItemInput], required: true, description: "One or more lines, each for a different product." }),
-    notes: t.string({ description: "Free text for the shop (default empty)." }),
+    items: t.field({
+      type: [OrderItemInput],
+      required: true,
+      description: "1 to 100 lines, each for a different product.",
+    }),
+    notes: t.string({ description: "Free text for the shop (default empty); at most 1,000 characters." }),
   }),
+  validate: fieldRules({ items: rules.orderLines, notes: rules.notes }),
 });
-
-/** Checks the lines of a new order before anything is read or written. */
-function checkLines(items: readonly { productId: { typename: string; id: string }; quantity: number }[]) {
-  if (items.length === 0) throw badInput("items", "An order needs at least one item.");
-  const seen = new Set<number>();
-  return items.map((item, i) => {
-    const field = `items.${i}`;
-    const productId = dbId(item.productId, `${field}.productId`);
-    if (seen.has(productId)) {
-      throw badInput(`${field}.productId`, `Product ${productId} appears more than once; order it once with the total quantity.`);
-    }
-    seen.add(productId);
-    return { field, productId, quantity: wholeNumber(`${field}.quantity`, item.quantity, 1) };
-  });
-}
 
 builder.mutationFields((t) => ({
   createOrder: t.prismaField({
@@ -136,60 +121,19 @@ builder.mutationFields((t) => ({
       "Places an order in one transaction: checks every product exists and has stock, takes the stock, records each line at today's price. Writes nothing if any check fails (NOT_FOUND, INSUFFICIENT_STOCK, BAD_USER_INPUT).",
     args: { input: t.arg({ type: CreateOrderInput, required: true, description: "The order to place." }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const userId = dbId(input.userId, "userId");
-      const lines = checkLines(input.items);
-      const created = await ctx.prisma.$transaction(async (tx) => {
-        const user = await tx.user.findUnique({ where: { id: userId }, select: { id: true } });
-        if (!user) throw notFound("User", userId, "userId");
-        const products = await tx.product.findMany({
-          where: { id: { in: lines.map((line) => line.productId) } },
-          select: { id: true, price: true },
-        });
-        const priceOf = new Map(products.map((p) => [p.id, p.price]));
-        const missing = lines.find((line) => !priceOf.has(line.productId));
-        if (missing) throw notFound("Product", missing.productId, `${missing.field}.productId`);
-        for (const line of lines) {
-          // Conditional decrement: two orders racing for the last unit cannot both succeed.
-          const { count } = await tx.product.updateMany({
-            where: { id: line.productId, stock: { gte: line.quantity } },
-            data: { stock: { decrement: line.quantity } },
-          });
-          if (count === 0) {
-            const product = await tx.product.findUniqueOrThrow({
-              where: { id: line.productId },
-              select: { name: true, stock: true },
-            });
-            throw new ShopError(
-              "INSUFFICIENT_STOCK",
-              `Not enough stock for ${product.name}: ${product.stock} available, ${line.quantity} requested.`,
-              {
-                field: `${line.field}.quantity`,
-                productId: encodeGlobalID("Product", line.productId),
-                productName: product.name,
-                available: product.stock,
-                requested: line.quantity,
-              },
-            );
-          }
-        }
-        return tx.order.create({
-          data: {
-            userId,
-            notes: input.notes?.trim() ?? "",
-            items: {
-              create: lines.map((line) => ({
-                productId: line.productId,
-                quantity: line.quantity,
-                unitPrice: priceOf.get(line.productId)!,
-              })),
-            },
-          },
-          select: { id: true },
-        });
+      const lines = input.items.map((item, i) => ({
+        field: `items.${i}`,
+        productId: dbId(item.productId, `items.${i}.productId`),
+        quantity: item.quantity,
+      }));
+      const { orderId, changes } = await placeOrder(ctx.prisma, {
+        userId: dbId(input.userId, "userId"),
+        lines,
+        notes: input.notes ?? "",
       });
-      publishChanges(ctx.pubsub, { created: [created.id], stockChanged: lines.map((line) => line.productId) });
+      publishChanges(ctx.pubsub, changes);
       // Read after commit, so the selection sees exactly what was written.
-      return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: created.id } });
+      return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: orderId } });
     },
   }),
   updateOrderStatus: t.prismaField({
@@ -202,33 +146,56 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, { id: globalId, status }, ctx) => {
       const id = dbId(globalId, "id");
-      const restocked = await ctx.prisma.$transaction(async (tx) => {
-        const order = await tx.order.findUnique({ where: { id }, select: { status: true } });
-        if (!order) throw notFound("Order", id, "id");
-        if (!NEXT_STATUSES[order.status].includes(status)) {
-          throw new ShopError("INVALID_STATUS_TRANSITION", `An order cannot go from ${order.status} to ${status}.`, {
-            field: "status",
-            from: order.status,
-            to: status,
-            allowed: NEXT_STATUSES[order.status],
-          });
-        }
-        // Conditional on the status read above: a concurrent change makes this one fail, not repeat.
-        const { count } = await tx.order.updateMany({ where: { id: id, status: order.status }, data: { status } });
-        if (count === 0) {
-          throw new ShopError("INVALID_STATUS_TRANSITION", `Order ${id} changed status meanwhile; read it again.`, {
-            field: "status",
-          });
-        }
-        if (status !== "CANCELLED") return [];
-        const items = await tx.orderItem.findMany({ where: { orderId: id }, select: { productId: true, quantity: true } });
-        for (const item of items) {
-          await tx.product.update({ where: { id: item.productId }, data: { stock: { increment: item.quantity } } });
-        }
-        return items.map((item) => item.productId);
-      });
-      publishChanges(ctx.pubsub, { statusChanged: [id], stockChanged: restocked });
+      const { changes } = await changeOrderStatus(ctx.prisma, id, status);
+      publishChanges(ctx.pubsub, changes);
       return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } });
+    },
+  }),
+}));
+
+const BulkOrderFilter = builder.inputType("BulkOrderFilter", {
+  description: "Which orders a bulk change applies to. The status is required, so a bulk change can never sweep every order.",
+  fields: (t) => ({
+    status: t.field({ type: OrderStatusEnum, required: true, description: "Only orders now in this status." }),
+    createdBefore: t.field({ type: "DateTime", description: "Only orders placed before this time." }),
+    userId: t.globalID({ for: UserRef, description: "Only this user's orders." }),
+  }),
+});
+
+interface BulkResult {
+  count: number;
+  unitsReturned: number;
+}
+
+const BulkOrderStatusResult = builder.objectRef<BulkResult>("BulkOrderStatusResult").implement({
+  description: "What a bulk status change did.",
+  fields: (t) => ({
+    count: t.exposeInt("count", { description: "How many orders changed status." }),
+    unitsReturned: t.exposeInt("unitsReturned", { description: "Units of stock returned to products (when cancelling)." }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  bulkUpdateOrderStatus: t.field({
+    type: BulkOrderStatusResult,
+    description:
+      "Moves every order matching the filter to another status in one transaction, if that move is allowed (see updateOrderStatus); cancelling returns their stock. A few statements, whatever the number of orders.",
+    args: {
+      filter: t.arg({ type: BulkOrderFilter, required: true, description: "Which orders." }),
+      to: t.arg({ type: OrderStatusEnum, required: true, description: "The status to move them to." }),
+    },
+    resolve: async (_root, { filter, to }, ctx) => {
+      const { orderIds, unitsReturned, changes } = await changeOrderStatuses(
+        ctx.prisma,
+        {
+          status: filter.status,
+          ...(filter.userId ? { userId: dbId(filter.userId, "filter.userId") } : {}),
+          ...(filter.createdBefore ? { createdBefore: filter.createdBefore } : {}),
+        },
+        to,
+      );
+      publishChanges(ctx.pubsub, changes);
+      return { count: orderIds.length, unitsReturned };
     },
   }),
 }));

@@ -1,14 +1,15 @@
 /** The Product type: what the shop sells, its stock and sales; product queries and mutations. */
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
-import { isPrismaError, notFound, ShopError } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import { fieldRules, given, rules } from "../input-rules.js";
+import { deleteProduct, restockProduct, updateProduct } from "../orders/commands.js";
 import { publishChanges } from "../pubsub.js";
+import { dbId } from "./ids.js";
+import { connectionOptions, containsText, defineOrderBy, type ListArgs, listArgs, orderByOf, relationPage } from "./lists.js";
+import { rootQuery } from "./loading.js";
 import { OrderItemOrderBy } from "./order-inputs.js";
 import { OrderItemRef, ProductRef } from "./refs.js";
-import { connectionOptions, defineOrderBy, listArgs } from "./scalars.js";
-import { checkPageSize, dbId, type ListArgs, orderByOf, relationPage, rootQuery } from "./util.js";
-import { ifGiven, money, requiredText, wholeNumber } from "./validate.js";
 
 /** The paging of `Product.orderItems`, shared by the eager plan and the loaders. */
 function orderItemsQuery(args: ListArgs, ctx: Context) {
@@ -51,24 +52,20 @@ const ProductFilter = builder.inputType("ProductFilter", {
     inStock: t.boolean({ description: "Only products with stock (true) or sold out (false)." }),
     minPrice: t.field({ type: "Decimal", description: "Only products costing at least this." }),
     maxPrice: t.field({ type: "Decimal", description: "Only products costing at most this." }),
-    search: t.string({ description: "Case-insensitive text that the name or description contains." }),
+    search: t.string({
+      description: "Case-insensitive text that the name or description contains (at most 100 characters).",
+    }),
   }),
+  validate: fieldRules({ category: rules.search, search: rules.search }),
 });
 
-type ProductFilterShape = typeof ProductFilter.$inferInput;
-
-function productWhere(filter: ProductFilterShape | null | undefined): Prisma.ProductWhereInput {
-  const search = filter?.search?.trim();
+function productWhere(filter: typeof ProductFilter.$inferInput | null | undefined): Prisma.ProductWhereInput {
   const price = { ...(filter?.minPrice ? { gte: filter.minPrice } : {}), ...(filter?.maxPrice ? { lte: filter.maxPrice } : {}) };
   return {
     ...(filter?.category ? { category: filter.category } : {}),
     ...(filter?.inStock != null ? { stock: filter.inStock ? { gt: 0 } : 0 } : {}),
     ...(Object.keys(price).length ? { price } : {}),
-    ...(search
-      ? {
-          OR: [{ name: { contains: search, mode: "insensitive" } }, { description: { contains: search, mode: "insensitive" } }],
-        }
-      : {}),
+    ...(filter?.search ? { OR: [{ name: containsText(filter.search) }, { description: containsText(filter.search) }] } : {}),
   };
 }
 
@@ -91,14 +88,12 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: ProductOrderBy, description: "Sort order (default: id ascending)." }),
       },
       totalCount: (_parent, args, ctx) => ctx.prisma.product.count({ where: productWhere(args.filter) }),
-      resolve: (query, _root, args, ctx) => {
-        checkPageSize(args);
-        return ctx.prisma.product.findMany({
+      resolve: (query, _root, args, ctx) =>
+        ctx.prisma.product.findMany({
           ...rootQuery(ctx, query),
           where: productWhere(args.filter),
           orderBy: orderByOf(args.orderBy),
-        });
-      },
+        }),
     },
     connectionOptions("A page of products.", "products"),
     { description: "A product in a page of products." },
@@ -108,22 +103,38 @@ builder.queryFields((t) => ({
 const CreateProductInput = builder.inputType("CreateProductInput", {
   description: "A new product.",
   fields: (t) => ({
-    name: t.string({ required: true, description: "Product name; must not be empty." }),
-    description: t.string({ description: "Longer text, optional." }),
+    name: t.string({ required: true, description: "Product name; 1 to 200 characters." }),
+    description: t.string({ description: "Longer text, optional; at most 5,000 characters." }),
     price: t.field({ type: "Decimal", required: true, description: "Unit price; not negative." }),
-    stock: t.int({ description: "Units on hand (default 0)." }),
-    category: t.string({ required: true, description: "Category name; must not be empty." }),
+    stock: t.int({ description: "Units on hand, 0 to 1,000,000,000 (default 0)." }),
+    category: t.string({ required: true, description: "Category name; 1 to 100 characters." }),
+  }),
+  validate: fieldRules({
+    name: rules.name,
+    description: rules.description,
+    price: rules.money,
+    stock: rules.stock,
+    category: rules.category,
   }),
 });
 
 const UpdateProductInput = builder.inputType("UpdateProductInput", {
   description: "Changes to a product; omitted fields stay as they are.",
   fields: (t) => ({
-    name: t.string({ description: "New name." }),
-    description: t.string({ description: "New description; null clears it." }),
+    name: t.string({ description: "New name; 1 to 200 characters." }),
+    description: t.string({ description: "New description; null or empty clears it." }),
     price: t.field({ type: "Decimal", description: "New unit price; orders already placed keep theirs." }),
-    stock: t.int({ description: "New number of units on hand (prefer restockProduct to add units)." }),
-    category: t.string({ description: "New category." }),
+    stock: t.int({
+      description: "New number of units on hand (prefer restockProduct to add units).",
+    }),
+    category: t.string({ description: "New category; 1 to 100 characters." }),
+  }),
+  validate: fieldRules({
+    name: rules.name,
+    description: rules.description,
+    price: rules.money,
+    stock: rules.stock,
+    category: rules.category,
   }),
 });
 
@@ -132,16 +143,11 @@ builder.mutationFields((t) => ({
     type: "Product",
     description: "Adds a product to the catalogue.",
     args: { input: t.arg({ type: CreateProductInput, required: true, description: "The new product." }) },
-    resolve: (query, _root, { input }, ctx) => {
-      const data = {
-        name: requiredText("name", input.name),
-        description: input.description?.trim() || null,
-        price: money("price", input.price),
-        stock: ifGiven(input.stock, (stock) => wholeNumber("stock", stock, 0)),
-        category: requiredText("category", input.category, 100),
-      };
-      return ctx.prisma.product.create({ ...rootQuery(ctx, query), data });
-    },
+    resolve: (query, _root, { input }, ctx) =>
+      ctx.prisma.product.create({
+        ...rootQuery(ctx, query),
+        data: { ...input, description: input.description || null, stock: input.stock ?? undefined },
+      }),
   }),
   updateProduct: t.prismaField({
     type: "Product",
@@ -152,18 +158,13 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, { id: globalId, input }, ctx) => {
       const id = dbId(globalId, "id");
-      const data = {
-        name: ifGiven(input.name, (name) => requiredText("name", name)),
-        description: input.description === undefined ? undefined : input.description?.trim() || null,
-        price: ifGiven(input.price, (price) => money("price", price)),
-        stock: ifGiven(input.stock, (stock) => wholeNumber("stock", stock, 0)),
-        category: ifGiven(input.category, (category) => requiredText("category", category, 100)),
-      };
-      const found = await ctx.prisma.product.findFirst({ where: { id }, select: { id: true } });
-      if (!found) throw notFound("Product", id, "id");
-      const product = await ctx.prisma.product.update({ ...rootQuery(ctx, query), where: { id }, data });
-      if (data.stock !== undefined) publishChanges(ctx.pubsub, { stockChanged: [id] });
-      return product;
+      const { changes } = await updateProduct(ctx.prisma, id, {
+        ...given(input),
+        // The one nullable column: null (or empty) clears it.
+        ...(input.description === undefined ? {} : { description: input.description || null }),
+      });
+      publishChanges(ctx.pubsub, changes);
+      return ctx.prisma.product.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } });
     },
   }),
   restockProduct: t.prismaField({
@@ -171,20 +172,13 @@ builder.mutationFields((t) => ({
     description: "Adds units to a product's stock (atomically, safe beside concurrent orders).",
     args: {
       id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }),
-      quantity: t.arg.int({ required: true, description: "Units to add; at least 1." }),
+      quantity: t.arg.int({ required: true, description: "Units to add; at least 1.", validate: rules.units }),
     },
     resolve: async (query, _root, { id: globalId, quantity }, ctx) => {
       const id = dbId(globalId, "id");
-      wholeNumber("quantity", quantity, 1);
-      const found = await ctx.prisma.product.findFirst({ where: { id }, select: { id: true } });
-      if (!found) throw notFound("Product", id, "id");
-      const product = await ctx.prisma.product.update({
-        ...rootQuery(ctx, query),
-        where: { id },
-        data: { stock: { increment: quantity } },
-      });
-      publishChanges(ctx.pubsub, { stockChanged: [id] });
-      return product;
+      const { changes } = await restockProduct(ctx.prisma, id, quantity);
+      publishChanges(ctx.pubsub, changes);
+      return ctx.prisma.product.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } });
     },
   }),
   deleteProduct: t.prismaField({
@@ -193,18 +187,8 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }) },
     resolve: async (query, _root, { id: globalId }, ctx) => {
       const id = dbId(globalId, "id");
-      const inUse = () =>
-        new ShopError("PRODUCT_IN_USE", `Product ${id} appears in orders and cannot be deleted.`, { field: "id" });
-      const uses = await ctx.prisma.orderItem.count({ where: { productId: id } });
-      if (uses > 0) throw inUse();
-      try {
-        return await ctx.prisma.product.delete({ ...query, where: { id } });
-      } catch (error) {
-        if (isPrismaError(error, "P2025")) throw notFound("Product", id, "id");
-        // An order placed between the check and the delete: the foreign key refuses it.
-        if (isPrismaError(error, "P2003")) throw inUse();
-        throw error;
-      }
+      const { product } = await deleteProduct(ctx.prisma, id, (tx) => tx.product.findUniqueOrThrow({ ...query, where: { id } }));
+      return product;
     },
   }),
 }));

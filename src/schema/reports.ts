@@ -3,36 +3,20 @@
  * count, when asked), whatever the number of rows, with SQL written as Prisma tagged templates:
  * every value is a bound parameter, and the only SQL text chosen at run time comes from fixed maps.
  */
-import { resolveOffsetConnection } from "@pothos/plugin-relay";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
-import { badInput, ShopError } from "../errors.js";
+import { badInput } from "../errors.js";
 import { Prisma } from "../generated/prisma/client.js";
-import type { OrderStatus } from "../generated/prisma/enums.js";
-import { publishChanges } from "../pubsub.js";
+import type { OrderStatus } from "../orders/status.js";
+import { connectionOptions, offsetPage, SortDirection, sortColumn } from "./lists.js";
+import { loadRequired } from "./loading.js";
 import { OrderStatusEnum } from "./order-inputs.js";
 import { UserRef } from "./refs.js";
-import { connectionOptions, SortDirection } from "./scalars.js";
-import { checkPageSize, DEFAULT_PAGE_SIZE, dbId, loadRequired, MAX_PAGE_SIZE, NEXT_STATUSES } from "./util.js";
 
 /** `AND o."createdAt" >= from AND o."createdAt" < to`, for the bounds that are given. */
 function createdWithin(from: Date | null | undefined, to: Date | null | undefined): Prisma.Sql {
   if (from && to && from >= to) throw badInput("to", "to must be later than from.");
   return Prisma.sql`${from ? Prisma.sql`AND o."createdAt" >= ${from}` : Prisma.empty} ${to ? Prisma.sql`AND o."createdAt" < ${to}` : Prisma.empty}`;
-}
-
-/** An offset-paginated connection whose rows and total come from two SQL statements. */
-async function offsetPage<Row>(
-  args: { first?: number | null; last?: number | null; after?: string | null; before?: string | null },
-  rows: (limit: number, offset: number) => Promise<Row[]>,
-  total: () => Promise<number>,
-) {
-  checkPageSize(args);
-  const page = await resolveOffsetConnection(
-    { args, defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE },
-    ({ limit, offset }) => rows(limit, offset),
-  );
-  return Object.assign(page, { totalCount: total });
 }
 
 // ---- salesReport ---------------------------------------------------------------------------------
@@ -100,9 +84,7 @@ const CustomerSpendingOrderBy = builder.inputType("CustomerSpendingOrderBy", {
 });
 
 function spendingOrder(orderBy: Partial<Record<keyof typeof SPENDING_COLUMNS, "asc" | "desc" | null>> | null | undefined) {
-  const given = Object.entries(orderBy ?? {}).filter(([, direction]) => direction);
-  if (given.length > 1) throw badInput("orderBy", `orderBy takes one column; got ${given.map(([c]) => c).join(", ")}.`);
-  const [column, direction] = (given[0] ?? ["totalSpent", "desc"]) as [keyof typeof SPENDING_COLUMNS, "asc" | "desc"];
+  const [column, direction] = sortColumn(orderBy, ["totalSpent", "desc"]);
   return Prisma.sql`${SPENDING_COLUMNS[column]} ${Prisma.raw(direction === "asc" ? "ASC" : "DESC")}, u."id" ASC`;
 }
 
@@ -241,80 +223,3 @@ async function countOf(ctx: Context, query: Prisma.Sql): Promise<number> {
   const [row] = await ctx.prisma.$queryRaw<{ n: number }[]>(query);
   return row?.n ?? 0;
 }
-
-// ---- bulkUpdateOrderStatus -----------------------------------------------------------------------
-
-const BulkOrderFilter = builder.inputType("BulkOrderFilter", {
-  description: "Which orders a bulk change applies to. The status is required, so a bulk change can never sweep every order.",
-  fields: (t) => ({
-    status: t.field({ type: OrderStatusEnum, required: true, description: "Only orders now in this status." }),
-    createdBefore: t.field({ type: "DateTime", description: "Only orders placed before this time." }),
-    userId: t.globalID({ for: UserRef, description: "Only this user's orders." }),
-  }),
-});
-
-interface BulkResult {
-  count: number;
-  unitsReturned: number;
-}
-
-const BulkOrderStatusResult = builder.objectRef<BulkResult>("BulkOrderStatusResult").implement({
-  description: "What a bulk status change did.",
-  fields: (t) => ({
-    count: t.exposeInt("count", { description: "How many orders changed status." }),
-    unitsReturned: t.exposeInt("unitsReturned", { description: "Units of stock returned to products (when cancelling)." }),
-  }),
-});
-
-builder.mutationFields((t) => ({
-  bulkUpdateOrderStatus: t.field({
-    type: BulkOrderStatusResult,
-    description:
-      "Moves every order matching the filter to another status in one transaction, if that move is allowed (see updateOrderStatus); cancelling returns their stock. A few statements, whatever the number of orders.",
-    args: {
-      filter: t.arg({ type: BulkOrderFilter, required: true, description: "Which orders." }),
-      to: t.arg({ type: OrderStatusEnum, required: true, description: "The status to move them to." }),
-    },
-    resolve: async (_root, { filter, to }, ctx) => {
-      const from = filter.status;
-      if (!NEXT_STATUSES[from].includes(to)) {
-        throw new ShopError("INVALID_STATUS_TRANSITION", `Orders cannot go from ${from} to ${to}.`, {
-          field: "to",
-          from,
-          to,
-          allowed: NEXT_STATUSES[from],
-        });
-      }
-      const userId = filter.userId ? dbId(filter.userId, "filter.userId") : undefined;
-      const result = await ctx.prisma.$transaction(async (tx) => {
-        const changed = await tx.order.updateManyAndReturn({
-          where: {
-            status: from,
-            ...(userId ? { userId } : {}),
-            ...(filter.createdBefore ? { createdAt: { lt: filter.createdBefore } } : {}),
-          },
-          data: { status: to },
-          select: { id: true },
-        });
-        const orderIds = changed.map((order) => order.id);
-        const restocked =
-          to === "CANCELLED" && orderIds.length > 0
-            ? await tx.$queryRaw<{ productId: number; units: number }[]>`
-                WITH held AS (
-                  SELECT "productId", SUM("quantity")::int AS units FROM "OrderItem"
-                  WHERE "orderId" = ANY(${orderIds}) GROUP BY "productId"
-                )
-                UPDATE "Product" p SET "stock" = p."stock" + held.units, "updatedAt" = now()
-                FROM held WHERE p."id" = held."productId"
-                RETURNING held."productId" AS "productId", held.units AS units`
-            : [];
-        return { orderIds, restocked };
-      });
-      publishChanges(ctx.pubsub, { statusChanged: result.orderIds, stockChanged: result.restocked.map((row) => row.productId) });
-      return {
-        count: result.orderIds.length,
-        unitsReturned: result.restocked.reduce((sum, row) => sum + row.units, 0),
-      };
-    },
-  }),
-}));

@@ -5,8 +5,9 @@
 import { builder } from "../builder.js";
 import { type Context, renewLoaders } from "../context.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import { dbId } from "./ids.js";
+import { rootQuery } from "./loading.js";
 import { OrderRef, ProductRef } from "./refs.js";
-import { dbId, rootQuery } from "./util.js";
 
 /** The order an event names, as it is now, read with loaders renewed for this event. */
 function currentOrder(query: Prisma.OrderFindFirstArgs, event: { orderId: number }, _args: unknown, ctx: Context) {

@@ -3,12 +3,14 @@ import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { isPrismaError, notFound, ShopError } from "../errors.js";
 import type { OrderStatus, Prisma } from "../generated/prisma/client.js";
+import { fieldRules, given, rules } from "../input-rules.js";
+import { deleteUser } from "../orders/commands.js";
 import { publishChanges } from "../pubsub.js";
+import { dbId } from "./ids.js";
+import { connectionOptions, containsText, defineOrderBy, type ListArgs, listArgs, orderByOf, relationPage } from "./lists.js";
+import { rootQuery } from "./loading.js";
 import { OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderRef, UserRef } from "./refs.js";
-import { connectionOptions, defineOrderBy, listArgs } from "./scalars.js";
-import { checkPageSize, dbId, type ListArgs, orderByOf, relationPage, rootQuery } from "./util.js";
-import { email, ifGiven, requiredText, wholeNumber } from "./validate.js";
 
 /** The paging and filter of `User.orders`, shared by the eager plan and the loaders. */
 async function ordersQuery(args: { status?: OrderStatus | null } & ListArgs, ctx: Context) {
@@ -55,17 +57,17 @@ const UserFilter = builder.inputType("UserFilter", {
   description: "Which users to list.",
   fields: (t) => ({
     active: t.boolean({ description: "Only active (true) or inactive (false) users." }),
-    search: t.string({ description: "Case-insensitive text that the name or email contains." }),
+    search: t.string({
+      description: "Case-insensitive text that the name or email contains (at most 100 characters).",
+    }),
   }),
+  validate: fieldRules({ search: rules.search }),
 });
 
-function userWhere(filter: { active?: boolean | null; search?: string | null } | null | undefined): Prisma.UserWhereInput {
-  const search = filter?.search?.trim();
+function userWhere(filter: typeof UserFilter.$inferInput | null | undefined): Prisma.UserWhereInput {
   return {
     ...(filter?.active != null ? { active: filter.active } : {}),
-    ...(search
-      ? { OR: [{ name: { contains: search, mode: "insensitive" } }, { email: { contains: search, mode: "insensitive" } }] }
-      : {}),
+    ...(filter?.search ? { OR: [{ name: containsText(filter.search) }, { email: containsText(filter.search) }] } : {}),
   };
 }
 
@@ -88,14 +90,8 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: UserOrderBy, description: "Sort order (default: id ascending)." }),
       },
       totalCount: (_parent, args, ctx) => ctx.prisma.user.count({ where: userWhere(args.filter) }),
-      resolve: (query, _root, args, ctx) => {
-        checkPageSize(args);
-        return ctx.prisma.user.findMany({
-          ...rootQuery(ctx, query),
-          where: userWhere(args.filter),
-          orderBy: orderByOf(args.orderBy),
-        });
-      },
+      resolve: (query, _root, args, ctx) =>
+        ctx.prisma.user.findMany({ ...rootQuery(ctx, query), where: userWhere(args.filter), orderBy: orderByOf(args.orderBy) }),
     },
     connectionOptions("A page of users.", "users"),
     { description: "A user in a page of users." },
@@ -105,25 +101,27 @@ builder.queryFields((t) => ({
 const CreateUserInput = builder.inputType("CreateUserInput", {
   description: "A new user.",
   fields: (t) => ({
-    name: t.string({ required: true, description: "Display name; must not be empty." }),
+    name: t.string({ required: true, description: "Display name; 1 to 200 characters." }),
     email: t.string({ required: true, description: "Email address; must be unused." }),
-    age: t.int({ description: "Age in years (default 0)." }),
+    age: t.int({ description: "Age in years, 0 to 150 (default 0)." }),
     active: t.boolean({ description: "Whether the user is active (default true)." }),
   }),
+  validate: fieldRules({ name: rules.name, email: rules.email, age: rules.age }),
 });
 
 const UpdateUserInput = builder.inputType("UpdateUserInput", {
   description: "Changes to a user; omitted fields stay as they are.",
   fields: (t) => ({
-    name: t.string({ description: "New display name." }),
+    name: t.string({ description: "New display name; 1 to 200 characters." }),
     email: t.string({ description: "New email address; must be unused." }),
-    age: t.int({ description: "New age." }),
+    age: t.int({ description: "New age, 0 to 150." }),
     active: t.boolean({ description: "Activate or deactivate." }),
   }),
+  validate: fieldRules({ name: rules.name, email: rules.email, age: rules.age }),
 });
 
 /** Runs a write that may hit the unique email index and reports it as EMAIL_TAKEN. */
-async function guardEmail<T>(address: string | undefined, write: () => Promise<T>): Promise<T> {
+async function guardEmail<T>(address: string | null | undefined, write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
@@ -139,15 +137,10 @@ builder.mutationFields((t) => ({
     type: "User",
     description: "Creates a user. Fails with EMAIL_TAKEN if the email is in use.",
     args: { input: t.arg({ type: CreateUserInput, required: true, description: "The new user." }) },
-    resolve: (query, _root, { input }, ctx) => {
-      const data = {
-        name: requiredText("name", input.name),
-        email: email("email", input.email),
-        age: ifGiven(input.age, (age) => wholeNumber("age", age, 0)),
-        active: input.active ?? undefined,
-      };
-      return guardEmail(data.email, () => ctx.prisma.user.create({ ...rootQuery(ctx, query), data }));
-    },
+    resolve: (query, _root, { input }, ctx) =>
+      guardEmail(input.email, () =>
+        ctx.prisma.user.create({ ...rootQuery(ctx, query), data: { ...given(input), name: input.name, email: input.email } }),
+      ),
   }),
   updateUser: t.prismaField({
     type: "User",
@@ -158,15 +151,14 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, { id: globalId, input }, ctx) => {
       const id = dbId(globalId, "id");
-      const data = {
-        name: ifGiven(input.name, (name) => requiredText("name", name)),
-        email: ifGiven(input.email, (address) => email("email", address)),
-        age: ifGiven(input.age, (age) => wholeNumber("age", age, 0)),
-        active: input.active ?? undefined,
-      };
-      const found = await ctx.prisma.user.findFirst({ where: { id }, select: { id: true } });
-      if (!found) throw notFound("User", id, "id");
-      return guardEmail(data.email, () => ctx.prisma.user.update({ ...rootQuery(ctx, query), where: { id }, data }));
+      try {
+        return await guardEmail(input.email, () =>
+          ctx.prisma.user.update({ ...rootQuery(ctx, query), where: { id }, data: given(input) }),
+        );
+      } catch (error) {
+        if (isPrismaError(error, "P2025")) throw notFound("User", id, "id");
+        throw error;
+      }
     },
   }),
   deleteUser: t.prismaField({
@@ -175,24 +167,11 @@ builder.mutationFields((t) => ({
       "Deletes a user with their orders and items. Stock held by their PENDING or PROCESSING orders goes back to the products. Returns the user as it was.",
     args: { id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }) },
     resolve: async (query, _root, { id: globalId }, ctx) => {
+      // The whole selection is read before the rows go, whatever the strategy: afterwards there is
+      // nothing left to load, and every strategy must answer the same.
       const id = dbId(globalId, "id");
-      const { user, restocked } = await ctx.prisma.$transaction(async (tx) => {
-        // The whole selection is read before the rows go, whatever the strategy: afterwards there
-        // is nothing left to load, and every strategy must answer the same.
-        const user = await tx.user.findUnique({ ...query, where: { id } });
-        if (!user) throw notFound("User", id, "id");
-        const held = await tx.orderItem.groupBy({
-          by: ["productId"],
-          where: { order: { userId: id, status: { in: ["PENDING", "PROCESSING"] } } },
-          _sum: { quantity: true },
-        });
-        for (const { productId, _sum } of held) {
-          await tx.product.update({ where: { id: productId }, data: { stock: { increment: _sum?.quantity ?? 0 } } });
-        }
-        await tx.user.delete({ where: { id } });
-        return { user, restocked: held.map((row) => row.productId) };
-      });
-      publishChanges(ctx.pubsub, { stockChanged: restocked });
+      const { user, changes } = await deleteUser(ctx.prisma, id, (tx) => tx.user.findUniqueOrThrow({ ...query, where: { id } }));
+      publishChanges(ctx.pubsub, changes);
       return user;
     },
   }),

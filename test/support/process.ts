@@ -1,11 +1,19 @@
 /** Runs src/server.ts as a real process, as `npm start` does, and waits for its URL. */
 import { type ChildProcess, spawn } from "node:child_process";
 
+/**
+ * How long a server process may take to print its URL: loading TypeScript through tsx, Prisma's
+ * WebAssembly query compiler and, on PGlite, PostgreSQL itself takes a few seconds on a busy 2-core
+ * machine. Tests that start one give themselves more than this, so a slow start fails with the
+ * server's output rather than with vitest's bare timeout.
+ */
+export const START_TIMEOUT_MS = 45_000;
+
 export interface ServerProcess {
   child: ChildProcess;
   output(): string;
   /** Resolves with the GraphQL URL the server printed once it listens. */
-  ready(ms?: number): Promise<string>;
+  ready(): Promise<string>;
   /** Resolves with the exit code when the process ends by itself. */
   exited: Promise<number | null>;
   stop(): Promise<number | null>;
@@ -17,21 +25,31 @@ export function startServer(env: Record<string, string>): ServerProcess {
     env: { ...process.env, PORT: "0", SQL_EXPLAIN: "", NODE_ENV: "", REDIS_URL: "", ...env },
   });
   let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
+  const printed = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const match = output.match(/(http:\/\/localhost:\d+\/graphql)/);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", () => reject(new Error(`the server exited before it listened; output:\n${output}`)));
+  });
+  printed.catch(() => undefined);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return {
     child,
     exited,
     output: () => output,
-    async ready(ms = 60_000) {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const match = output.match(/(http:\/\/localhost:\d+\/graphql)/);
-        if (match) return match[1]!;
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the server did not start; output:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+    ready() {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the server did not listen within ${START_TIMEOUT_MS} ms; output:\n${output}`)),
+          START_TIMEOUT_MS,
+        );
+      });
+      return Promise.race([printed, late]).finally(() => clearTimeout(timer));
     },
     stop() {
       if (child.exitCode === null) child.kill("SIGTERM");

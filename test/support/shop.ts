@@ -1,31 +1,45 @@
 /**
- * A shop for one test file: a fresh database (PGlite in memory, or a new PostgreSQL database when
- * the file runs in the `postgres` project), migrated, optionally seeded, and the GraphQL server in
- * front of it, reached through `yoga.fetch` with no port opened.
+ * A shop for one test file: the app as `npm start` builds it (`createApp`), on a fresh database
+ * (PGlite in memory, or a copy of the migrated template database when the file runs in the
+ * `postgres` project), reached through `yoga.fetch` with no port opened, or listening when a test
+ * needs a real client.
  */
 import { randomBytes } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import pg from "pg";
-import { type DatabaseConfig, parseDatabaseUrl } from "../../src/config.js";
-import { type Database, openDatabase } from "../../src/db.js";
-import { createHttpServer } from "../../src/http.js";
-import { migrate } from "../../src/migrate.js";
-import { createShopPubSub, type ShopEvents } from "../../src/pubsub.js";
+import { inject } from "vitest";
+import { type App, createApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import type { ShopEvents } from "../../src/pubsub.js";
 import { type SeedSizes, seedShop } from "../../src/seed.js";
-import type { Strategy } from "../../src/strategy.js";
-import { createShopServer, type ShopServer } from "../../src/yoga.js";
+import { STRATEGY_HEADER, type Strategy } from "../../src/strategy.js";
 
+export { STRATEGIES } from "../../src/strategy.js";
+
+/** One SQL statement as `extensions.sql` reports it. */
+export interface RecordedStatement {
+  sql: string;
+  durationMs: number;
+  rows: number;
+}
+
+/** A GraphQL error as a client receives it. */
+export interface GraphQLErrorBody {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; field?: string; fields?: { field: string; message: string }[]; [key: string]: unknown };
+}
+
+/** A GraphQL response as a client receives it; `D` is the shape of `data`. */
 export interface GraphQLResponse<D = any> {
   data?: D;
-  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
-  extensions?: { sql?: { strategy: Strategy; count: number; statements: { sql: string; durationMs: number; rows: number }[] } };
+  errors?: GraphQLErrorBody[];
+  extensions?: { sql?: { strategy: Strategy; count: number; statements: RecordedStatement[] } };
 }
 
 export interface TestShop {
-  db: Database;
-  prisma: Database["prisma"];
-  yoga: ShopServer;
-  /** Resolves once the server subscribes to this topic (call it before the client subscribes). */
+  app: App;
+  prisma: App["prisma"];
+  /** Resolves once the server listens on this topic (call it before the client subscribes). */
   subscribed(topic: keyof ShopEvents): Promise<void>;
   /** Runs one operation through the server, as a client would. */
   gql<D = any>(
@@ -40,64 +54,81 @@ export interface TestShop {
 /** Which database this test run targets: the vitest project sets SHOP_TEST_DB. */
 export const testDatabaseKind = process.env.SHOP_TEST_DB === "postgres" ? "postgres" : "pglite";
 
-/** A fresh, empty database: PGlite in memory, or a new database on the TEST_DATABASE_URL server. */
-export async function freshDatabase(): Promise<{ config: DatabaseConfig; drop: () => Promise<void> }> {
-  if (testDatabaseKind === "pglite") return { config: parseDatabaseUrl("memory://"), drop: async () => undefined };
-  const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) throw new Error("The postgres test project needs TEST_DATABASE_URL.");
+/** Runs SQL on the test server's maintenance connection (TEST_DATABASE_URL). */
+export async function onTestServer<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A fresh database as a DATABASE_URL: PGlite in memory, or on PostgreSQL a copy of the template
+ * database that global-setup.ts migrated once for the whole run (a file copy, no migrations).
+ */
+export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (testDatabaseKind === "pglite") return { url: "memory://", drop: async () => undefined };
   const name = `shop_test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(serverUrl);
+  await onTestServer((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${inject("templateDatabase")}"`));
+  const url = new URL(process.env.TEST_DATABASE_URL!);
   url.pathname = `/${name}`;
   return {
-    config: parseDatabaseUrl(url.toString(), 5),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    },
+    url: url.toString(),
+    drop: () => onTestServer((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
 }
 
-/** Opens a migrated shop, seeded with `seed` sizes unless `seed` is false. */
-export async function createTestShop(options: { seed?: SeedSizes | false; sqlExplain?: boolean } = {}): Promise<TestShop> {
-  const { config, drop } = await freshDatabase();
-  const db = await openDatabase(config);
-  await migrate(db);
-  if (options.seed) await seedShop(db.prisma, options.seed);
-  const events = createShopPubSub();
+/**
+ * An event target that tells a test when the server starts listening on a topic: the exact moment
+ * an event published to it will be delivered.
+ */
+function observedEventTarget() {
+  const target = new EventTarget();
   const waiting = new Map<string, (() => void)[]>();
-  const subscribe = events.pubsub.subscribe.bind(events.pubsub);
-  // Tells a test when the server has subscribed to a topic, so it publishes only once someone listens.
-  events.pubsub.subscribe = ((...args: Parameters<typeof subscribe>) => {
-    const iterator = subscribe(...args);
-    for (const resolve of waiting.get(args[0]) ?? []) setTimeout(resolve, 50);
-    waiting.delete(args[0]);
-    return iterator;
-  }) as typeof subscribe;
-  const yoga = createShopServer({
-    prisma: db.prisma,
-    pubsub: events.pubsub,
-    sqlExplain: options.sqlExplain ?? true,
-    logging: false,
+  const addEventListener = target.addEventListener.bind(target);
+  target.addEventListener = (type, ...rest) => {
+    addEventListener(type, ...rest);
+    // A topic with an id (`orderStatusChanged(orderId:)`) listens on "<topic>:<id>".
+    const topic = type.split(":")[0]!;
+    for (const resolve of waiting.get(topic) ?? []) resolve();
+    waiting.delete(topic);
+  };
+  const listening = (topic: string) =>
+    new Promise<void>((resolve) => waiting.set(topic, [...(waiting.get(topic) ?? []), resolve]));
+  return { target, listening };
+}
+
+/** Opens a shop on a fresh database, seeded with `seed` sizes unless `seed` is false. */
+export async function createTestShop(
+  options: { seed?: SeedSizes | false; sqlExplain?: boolean; env?: Record<string, string> } = {},
+): Promise<TestShop> {
+  const database = await freshDatabase();
+  const events = observedEventTarget();
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    DATABASE_POOL_MAX: "5",
+    PORT: "0",
+    SEED_DEMO: "0",
+    SQL_EXPLAIN: options.sqlExplain === false ? "0" : "1",
+    ...options.env,
   });
+  const app = await createApp(config, { log: () => undefined, logging: false, eventTarget: events.target });
+  if (options.seed) await seedShop(app.prisma, options.seed);
   return {
-    db,
-    prisma: db.prisma,
-    yoga,
-    subscribed: (topic) => new Promise<void>((resolve) => waiting.set(topic, [...(waiting.get(topic) ?? []), resolve])),
-    fetch: (request) => Promise.resolve(yoga.fetch(request)),
+    app,
+    prisma: app.prisma,
+    subscribed: (topic) => events.listening(topic),
+    fetch: (request) => Promise.resolve(app.yoga.fetch(request)),
     async gql(query, variables, { strategy, headers } = {}) {
-      const response = await yoga.fetch("http://shop.test/graphql", {
+      const response = await app.yoga.fetch("http://shop.test/graphql", {
         method: "POST",
         headers: {
           "content-type": "application/json",
           accept: "application/graphql-response+json",
-          ...(strategy ? { "x-loading-strategy": strategy } : {}),
+          ...(strategy ? { [STRATEGY_HEADER]: strategy } : {}),
           ...headers,
         },
         body: JSON.stringify({ query, variables }),
@@ -105,8 +136,8 @@ export async function createTestShop(options: { seed?: SeedSizes | false; sqlExp
       return (await response.json()) as GraphQLResponse;
     },
     async close() {
-      await db.close();
-      await drop();
+      await app.close();
+      await database.drop();
     },
   };
 }
@@ -117,12 +148,13 @@ export function dataOf<D = any>(response: GraphQLResponse<D>): D {
   return response.data as D;
 }
 
-export const STRATEGIES: Strategy[] = ["eager", "batched", "lazy"];
+/** The one error of a response that must have failed with exactly one. */
+export function errorOf(response: GraphQLResponse): GraphQLErrorBody {
+  if (response.errors?.length !== 1) throw new Error(`expected one error, got ${JSON.stringify(response)}`);
+  return response.errors[0]!;
+}
 
-/** Serves a test shop on a free local port (HTTP, SSE and WebSocket), as server.ts does. */
-export async function listen(shop: TestShop): Promise<{ url: string; wsUrl: string; close(): Promise<void> }> {
-  const { server, close } = createHttpServer(shop.yoga);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/graphql`, wsUrl: `ws://127.0.0.1:${port}/graphql`, close };
+/** Serves a test shop on a free local port (HTTP, SSE and WebSocket), as `npm start` does. */
+export async function listen(shop: TestShop): Promise<{ url: string; wsUrl: string }> {
+  return shop.app.listen("127.0.0.1");
 }

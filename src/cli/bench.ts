@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --users 200 --runs 5]
+ * `npm run bench [-- --users 200 --runs 9]`
  *
  * Prints, for the nested query users(first: N) -> orders -> items -> product, what each loading
  * strategy costs: SQL statements, rows read, and the median wall time over a few runs. It runs
@@ -7,31 +7,30 @@
  * PostgreSQL database, which it will empty and seed).
  */
 import { parseArgs } from "node:util";
-import { parseDatabaseUrl } from "../../src/config.js";
-import { openDatabase } from "../../src/db.js";
-import { migrate } from "../../src/migrate.js";
-import { createShopPubSub } from "../../src/pubsub.js";
-import { resetShop, seedShop } from "../../src/seed.js";
-import { STRATEGIES } from "../../src/strategy.js";
-import { createShopServer } from "../../src/yoga.js";
+import { createApp } from "../app.js";
+import { loadConfig } from "../config.js";
+import { resetShop, seedShop } from "../seed.js";
+import { STRATEGIES, STRATEGY_HEADER } from "../strategy.js";
 
 const { values } = parseArgs({ options: { users: { type: "string", default: "200" }, runs: { type: "string", default: "9" } } });
 const users = Number(values.users);
 const runs = Number(values.runs);
 
-const config = parseDatabaseUrl(process.env.BENCH_DATABASE_URL ?? "memory://");
-const db = await openDatabase(config);
-await migrate(db);
-await resetShop(db.prisma);
+const config = loadConfig({ DATABASE_URL: process.env.BENCH_DATABASE_URL ?? "memory://", SEED_DEMO: "0", SQL_EXPLAIN: "1" });
+const app = await createApp(config, { log: () => undefined, logging: false });
+if (config.database.kind === "postgres") {
+  const { migrate } = await import("../migrate.js");
+  await migrate(app.db);
+}
+await resetShop(app.prisma);
 const sizes = { users, products: 100, ordersPerUser: 4, itemsPerOrder: 3 };
-await seedShop(db.prisma, sizes);
-const yoga = createShopServer({ prisma: db.prisma, pubsub: createShopPubSub().pubsub, sqlExplain: true, logging: false });
+await seedShop(app.prisma, sizes);
 
 async function run(query: string, strategy: string) {
   const started = performance.now();
-  const response = await yoga.fetch("http://bench/graphql", {
+  const response = await app.yoga.fetch("http://bench/graphql", {
     method: "POST",
-    headers: { "content-type": "application/json", "x-loading-strategy": strategy },
+    headers: { "content-type": "application/json", [STRATEGY_HEADER]: strategy },
     body: JSON.stringify({ query }),
   });
   const body = (await response.json()) as {
@@ -47,7 +46,7 @@ async function run(query: string, strategy: string) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 console.log(
-  `${config.label}; seeded ${sizes.users} users, ${sizes.products} products, ${sizes.ordersPerUser} orders per user, ${sizes.itemsPerOrder} items per order; median of ${runs} runs\n`,
+  `${config.database.label}; seeded ${sizes.users} users, ${sizes.products} products, ${sizes.ordersPerUser} orders per user, ${sizes.itemsPerOrder} items per order; median of ${runs} runs\n`,
 );
 console.log("| N | strategy | SQL statements | rows returned | median ms |");
 console.log("|---:|---|---:|---:|---:|");
@@ -62,4 +61,4 @@ for (const n of [5, 50, 100]) {
   }
 }
 console.log(`\npeak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
-await db.close();
+await app.close();

@@ -1,0 +1,28 @@
+import { PGlite } from "@electric-sql/pglite";
+import { parseDatabaseUrl } from "./src/config.js";
+import { openDatabase } from "./src/db.js";
+import { migrate } from "./src/migrate.js";
+
+let t = performance.now();
+const db = await openDatabase(parseDatabaseUrl("memory://"));
+await db.prisma.$queryRaw`SELECT 1`;
+console.log("open", performance.now() - t);
+t = performance.now();
+await migrate(db);
+console.log("migrate", performance.now() - t);
+t = performance.now();
+const p = new PGlite();
+await p.query("select 1");
+console.log("bare pglite", performance.now() - t);
+t = performance.now();
+const dump = await p.dumpDataDir("none");
+console.log("dump", performance.now() - t, dump.size);
+t = performance.now();
+const q = new PGlite({ loadDataDir: dump });
+await q.query("select 1");
+console.log("load", performance.now() - t);
+t = performance.now();
+const c = await p.clone();
+await c.query("select 1");
+console.log("clone", performance.now() - t);
+t = performance.now();

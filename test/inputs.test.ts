@@ -1,0 +1,197 @@
+/**
+ * Strict inputs: every value a client sends is checked before the database sees it, inline or as a
+ * variable, and a mistake is BAD_USER_INPUT naming what was wrong, never an internal error.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_DB_ID } from "../src/schema/ids.js";
+import { gid } from "./support/ids.js";
+import { createTestShop, dataOf, errorOf, type GraphQLResponse, type TestShop } from "./support/shop.js";
+
+let shop: TestShop;
+
+beforeAll(async () => {
+  shop = await createTestShop({ seed: { users: 4, products: 3, ordersPerUser: 1, itemsPerOrder: 1 } });
+});
+afterAll(() => shop?.close());
+
+/** Every row of every table, to prove a refused request wrote nothing. */
+async function snapshot() {
+  const [users, products, orders, items] = await Promise.all([
+    shop.prisma.user.findMany({ orderBy: { id: "asc" } }),
+    shop.prisma.product.findMany({ orderBy: { id: "asc" } }),
+    shop.prisma.order.findMany({ orderBy: { id: "asc" } }),
+    shop.prisma.orderItem.findMany({ orderBy: { id: "asc" } }),
+  ]);
+  return JSON.stringify({ users, products, orders, items });
+}
+
+/** Posts an operation as a GraphQL-over-HTTP client does, returning the status too. */
+async function post(query: string, variables?: Record<string, unknown>) {
+  const response = await shop.fetch(
+    new Request("http://shop.test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json" },
+      body: JSON.stringify({ query, variables }),
+    }),
+  );
+  return { status: response.status, body: (await response.json()) as GraphQLResponse };
+}
+
+describe("DateTime", () => {
+  it.each(["1", "March 7", "2026-01-31T12:00:00", "2026-01-31", "2026-02-30T00:00:00Z", "yesterday"])(
+    "refuses %j inline and as a variable, naming the value",
+    async (value) => {
+      const inline = errorOf(await shop.gql(`{ orders(filter: { createdAfter: ${JSON.stringify(value)} }) { totalCount } }`));
+      expect(inline.extensions?.code).toBe("BAD_USER_INPUT");
+      expect(inline.message).toContain(JSON.stringify(value));
+      const variable = await post(`query($d: DateTime) { orders(filter: { createdAfter: $d }) { totalCount } }`, { d: value });
+      expect(variable.status).toBe(400);
+      expect(errorOf(variable.body).extensions?.code).toBe("BAD_USER_INPUT");
+      expect(errorOf(variable.body).message).toContain(JSON.stringify(value));
+    },
+  );
+
+  it("refuses a number, inline and as a variable, naming it", async () => {
+    const inline = errorOf(await shop.gql(`{ orders(filter: { createdAfter: 1 }) { totalCount } }`));
+    expect(inline.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(inline.message).toContain("got 1.");
+    const variable = errorOf(
+      (await post(`query($d: DateTime) { orders(filter: { createdAfter: $d }) { totalCount } }`, { d: 1 })).body,
+    );
+    expect(variable.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(variable.message).toContain("got 1.");
+  });
+
+  it("reads an offset exactly, and always answers in UTC", async () => {
+    const order = await shop.prisma.order.findFirstOrThrow({ orderBy: { id: "asc" } });
+    const utc = order.createdAt.toISOString();
+    const local = new Date(order.createdAt.getTime() + 2 * 3600_000).toISOString().replace("Z", "+02:00");
+    const res = await shop.gql(
+      `query($a: DateTime!) { orders(filter: { createdAfter: $a }, first: 100) { edges { node { id createdAt } } } }`,
+      {
+        a: local,
+      },
+    );
+    const nodes = dataOf(res).orders.edges.map((e: { node: { createdAt: string } }) => e.node.createdAt);
+    expect(nodes).toContain(utc);
+    expect(nodes.every((t: string) => t.endsWith("Z") && t >= utc)).toBe(true);
+  });
+});
+
+describe("variables that fail coercion", () => {
+  it.each([
+    ["an Int", `query($n: Int) { users(first: $n) { totalCount } }`, { n: "x" }],
+    ["a Decimal", `query($p: Decimal) { products(filter: { minPrice: $p }) { totalCount } }`, { p: "50.123" }],
+    ["a DateTime", `query($d: DateTime) { orders(filter: { createdAfter: $d }) { totalCount } }`, { d: "yesterday" }],
+    ["a Boolean", `query($b: Boolean) { users(filter: { active: $b }) { totalCount } }`, { b: "yes" }],
+    ["an enum", `query($s: OrderStatus) { orders(filter: { status: $s }) { totalCount } }`, { s: "LOST" }],
+    ["an ID", `query($id: ID!) { user(id: $id) { id } }`, { id: { nested: true } }],
+    ["an input object with an unknown field", `query($f: UserFilter) { users(filter: $f) { totalCount } }`, { f: { nope: 1 } }],
+    ["a missing required variable", `query($id: ID!) { user(id: $id) { id } }`, {}],
+    [
+      "a mutation's input with a wrong type",
+      `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`,
+      { i: { name: "X", email: "x@example.com", age: "old" } },
+    ],
+  ])("%s: BAD_USER_INPUT with graphql-js' message, HTTP 400, nothing written", async (_, query, variables) => {
+    const before = await snapshot();
+    const { status, body } = await post(query, variables);
+    expect(status).toBe(400);
+    expect(body.data).toBeUndefined();
+    const error = errorOf(body);
+    expect(error.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(error.message).toMatch(/^Variable "\$\w+"/);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("an invalid default value is a validation error with a code, not an internal one", async () => {
+    const { status, body } = await post(`query($n: Int = "x") { users(first: $n) { totalCount } }`);
+    expect(status).toBe(400);
+    expect(errorOf(body).extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+  });
+});
+
+describe("input rules", () => {
+  it("reports every invalid field at once, the first also in `field`", async () => {
+    const before = await snapshot();
+    const error = errorOf(await shop.gql(`mutation { createUser(input: { name: "  ", email: "nope", age: 151 }) { id } }`));
+    expect(error.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "name" });
+    expect(error.extensions?.fields?.map((f) => f.field)).toEqual(["name", "email", "age"]);
+    expect(error.message).toContain("name must not be empty.");
+    expect(error.message).toContain("email must be an email address");
+    expect(error.message).toContain("age must be a whole number from 0 to 150.");
+    expect(await snapshot()).toBe(before);
+  });
+
+  it.each([
+    [
+      "notes of 1,001 characters",
+      `createOrder(input: { userId: "${gid("User", 1)}", items: [{ productId: "${gid("Product", 1)}", quantity: 1 }], notes: "${"n".repeat(1001)}" }) { id }`,
+      "notes",
+    ],
+    [
+      "a 5 MB description",
+      `createProduct(input: { name: "Big", price: "1.00", category: "C", description: "${"d".repeat(5 * 1024 * 1024)}" }) { id }`,
+      "description",
+    ],
+    ["a name of 201 characters", `createUser(input: { name: "${"a".repeat(201)}", email: "long@example.com" }) { id }`, "name"],
+    [
+      "an email of 255 characters",
+      `createUser(input: { name: "Long", email: "${"e".repeat(243)}@example.com" }) { id }`,
+      "email",
+    ],
+    ["a restock of 2147483647 units", `restockProduct(id: "${gid("Product", 1)}", quantity: 2147483647) { id }`, "quantity"],
+    [
+      "an order of 2147483647 units",
+      `createOrder(input: { userId: "${gid("User", 1)}", items: [{ productId: "${gid("Product", 1)}", quantity: 2147483647 }] }) { id }`,
+      "items.0.quantity",
+    ],
+    ["a stock of 2147483647", `updateProduct(id: "${gid("Product", 1)}", input: { stock: 2147483647 }) { id }`, "stock"],
+    [
+      "101 order lines",
+      `createOrder(input: { userId: "${gid("User", 1)}", items: [${Array.from({ length: 101 }, (_, i) => `{ productId: "${gid("Product", i + 1)}", quantity: 1 }`).join(", ")}] }) { id }`,
+      "items",
+    ],
+    ["a user id above 2^31", `updateUser(id: "${gid("User", MAX_DB_ID + 1)}", input: { age: 3 }) { id }`, "id"],
+    [
+      "a product id above 2^31 in an order line",
+      `createOrder(input: { userId: "${gid("User", 1)}", items: [{ productId: "${gid("Product", 99999999999)}", quantity: 1 }] }) { id }`,
+      "items.0.productId",
+    ],
+  ])("refuses %s with BAD_USER_INPUT naming it, and writes nothing", async (_, mutation, field) => {
+    const before = await snapshot();
+    const error = errorOf(await shop.gql(`mutation { ${mutation} }`));
+    expect(error.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("refuses ids above 2^31 in lookups with BAD_USER_INPUT", async () => {
+    for (const query of [
+      `{ user(id: "${gid("User", MAX_DB_ID + 1)}") { id } }`,
+      `{ node(id: "${gid("Order", 2 ** 40)}") { id } }`,
+      `{ orders(filter: { userId: "${gid("User", 2 ** 33)}" }) { totalCount } }`,
+    ]) {
+      expect(errorOf(await shop.gql(query)).extensions?.code).toBe("BAD_USER_INPUT");
+    }
+    // The largest id that fits is simply absent.
+    expect(dataOf(await shop.gql(`{ user(id: "${gid("User", MAX_DB_ID)}") { id } }`))).toEqual({ user: null });
+  });
+
+  it("searches for % and _ as text, not as wildcards", async () => {
+    dataOf(
+      await shop.gql(`mutation { createUser(input: { name: "Cotton 100% Pure_Wool", email: "cotton@example.com" }) { id } }`),
+    );
+    for (const [search, expected] of [
+      ["%", ["Cotton 100% Pure_Wool"]],
+      ["_", ["Cotton 100% Pure_Wool"]],
+      ["0% p", ["Cotton 100% Pure_Wool"]],
+      ["e_w", ["Cotton 100% Pure_Wool"]],
+      ["e%w", []],
+    ] as const) {
+      const res = await shop.gql(`query($s: String) { users(filter: { search: $s }) { edges { node { name } } } }`, {
+        s: search,
+      });
+      expect(dataOf(res).users.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(expected);
+    }
+  });
+});
