@@ -26,15 +26,41 @@ export function createShopPubSub(redisUrl?: string, eventTarget?: EventTarget): 
   // Subscribing puts a Redis connection in subscriber mode, so publishing needs a second one.
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
-  for (const client of [publishClient, subscribeClient]) {
-    client.on("error", (error) => console.error(`[shop-api] Redis: ${error.message}`));
-  }
+  let closing = false;
+  const report = (what: string) => (error: Error) => {
+    if (!closing) console.error(`[shop-api] Redis ${what}: ${error.message}`);
+  };
+  for (const client of [publishClient, subscribeClient]) client.on("error", report("connection"));
   return {
-    pubsub: createPubSub<ShopEvents>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) }),
+    pubsub: createPubSub<ShopEvents>({
+      eventTarget: createRedisEventTarget({
+        publishClient: guarded(publishClient, report),
+        subscribeClient: guarded(subscribeClient, report),
+      }),
+    }),
     async close() {
+      closing = true;
       await Promise.all([publishClient.quit(), subscribeClient.quit()]);
     },
   };
+}
+
+/**
+ * The Redis event target fires PUBLISH, SUBSCRIBE and UNSUBSCRIBE without awaiting them; a command
+ * that fails (Redis gone, or closed under a subscription that ends during shutdown) would be an
+ * unhandled rejection, which ends a Node process. Here each one's failure is reported instead.
+ */
+function guarded(client: Redis, report: (what: string) => (error: Error) => void): Redis {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop === "publish" || prop === "subscribe" || prop === "unsubscribe") {
+        return (...args: unknown[]) =>
+          (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch(report(String(prop)));
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 /** What a committed command changed, by id: the events it causes. */

@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { generate } from "@graphql-codegen/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import config from "../codegen.js";
+import { gid } from "./support/ids.js";
 import { createTestShop, listen, type TestShop, testDatabaseKind } from "./support/shop.js";
 
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
@@ -58,12 +59,7 @@ describe.runIf(testDatabaseKind === "pglite")("a typed client from graphql-codeg
     expect(page.customers.every((c) => /^\d+\.\d{2}$/.test(c.totalSpent))).toBe(true);
 
     const product = await shop.prisma.product.findFirstOrThrow({ where: { stock: { gt: 0 } } });
-    const placed = await placeOrder(
-      client,
-      Buffer.from("User:1").toString("base64"),
-      Buffer.from(`Product:${product.id}`).toString("base64"),
-      1,
-    );
+    const placed = await placeOrder(client, gid("User", 1), gid("Product", product.id), 1);
     expect(placed).toMatchObject({ status: "PENDING", total: product.price.toFixed(2), stock: product.stock - 1 });
   });
 });

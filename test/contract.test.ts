@@ -1,24 +1,44 @@
 /** The published contract: the committed SDL is current, and everything in it is described. */
 import { readFileSync } from "node:fs";
 import {
+  buildClientSchema,
   type GraphQLArgument,
   type GraphQLEnumValue,
   type GraphQLField,
   type GraphQLInputField,
+  getIntrospectionQuery,
+  type IntrospectionQuery,
   isEnumType,
   isInputObjectType,
   isInterfaceType,
   isIntrospectionType,
   isObjectType,
   isSpecifiedScalarType,
+  lexicographicSortSchema,
+  printSchema,
 } from "graphql";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { printedSchema, SCHEMA_FILE } from "../src/cli/print-schema.js";
 import { schema } from "../src/schema/index.js";
+import { createTestShop, dataOf, type TestShop } from "./support/shop.js";
+
+let shop: TestShop;
+beforeAll(async () => {
+  shop = await createTestShop({ seed: false });
+});
+afterAll(() => shop?.close());
 
 describe("src/schema.graphql", () => {
   it("is up to date (run `npm run schema:print` after changing the schema)", () => {
     expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(printedSchema());
+  });
+
+  it("is the schema the server serves, directives included (@defer, @stream)", async () => {
+    const introspection = dataOf<IntrospectionQuery>(await shop.gql(getIntrospectionQuery({ descriptions: true })));
+    const served = printSchema(lexicographicSortSchema(buildClientSchema(introspection)));
+    expect(`${served}\n`).toBe(readFileSync(SCHEMA_FILE, "utf8"));
+    expect(served).toContain("directive @defer(");
+    expect(served).toContain("directive @stream(");
   });
 
   it("describes every type, field, argument, input field and enum value", () => {

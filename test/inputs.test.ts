@@ -14,17 +14,6 @@ beforeAll(async () => {
 });
 afterAll(() => shop?.close());
 
-/** Every row of every table, to prove a refused request wrote nothing. */
-async function snapshot() {
-  const [users, products, orders, items] = await Promise.all([
-    shop.prisma.user.findMany({ orderBy: { id: "asc" } }),
-    shop.prisma.product.findMany({ orderBy: { id: "asc" } }),
-    shop.prisma.order.findMany({ orderBy: { id: "asc" } }),
-    shop.prisma.orderItem.findMany({ orderBy: { id: "asc" } }),
-  ]);
-  return JSON.stringify({ users, products, orders, items });
-}
-
 /** Posts an operation as a GraphQL-over-HTTP client does, returning the status too. */
 async function post(query: string, variables?: Record<string, unknown>) {
   const response = await shop.fetch(
@@ -94,14 +83,14 @@ describe("variables that fail coercion", () => {
       { i: { name: "X", email: "x@example.com", age: "old" } },
     ],
   ])("%s: BAD_USER_INPUT with graphql-js' message, HTTP 400, nothing written", async (_, query, variables) => {
-    const before = await snapshot();
+    const before = await shop.snapshot();
     const { status, body } = await post(query, variables);
     expect(status).toBe(400);
     expect(body.data).toBeUndefined();
     const error = errorOf(body);
     expect(error.extensions?.code).toBe("BAD_USER_INPUT");
     expect(error.message).toMatch(/^Variable "\$\w+"/);
-    expect(await snapshot()).toBe(before);
+    expect(await shop.snapshot()).toBe(before);
   });
 
   it("an invalid default value is a validation error with a code, not an internal one", async () => {
@@ -113,14 +102,14 @@ describe("variables that fail coercion", () => {
 
 describe("input rules", () => {
   it("reports every invalid field at once, the first also in `field`", async () => {
-    const before = await snapshot();
+    const before = await shop.snapshot();
     const error = errorOf(await shop.gql(`mutation { createUser(input: { name: "  ", email: "nope", age: 151 }) { id } }`));
     expect(error.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "name" });
     expect(error.extensions?.fields?.map((f) => f.field)).toEqual(["name", "email", "age"]);
     expect(error.message).toContain("name must not be empty.");
     expect(error.message).toContain("email must be an email address");
     expect(error.message).toContain("age must be a whole number from 0 to 150.");
-    expect(await snapshot()).toBe(before);
+    expect(await shop.snapshot()).toBe(before);
   });
 
   it.each([
@@ -159,10 +148,10 @@ describe("input rules", () => {
       "items.0.productId",
     ],
   ])("refuses %s with BAD_USER_INPUT naming it, and writes nothing", async (_, mutation, field) => {
-    const before = await snapshot();
+    const before = await shop.snapshot();
     const error = errorOf(await shop.gql(`mutation { ${mutation} }`));
     expect(error.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
-    expect(await snapshot()).toBe(before);
+    expect(await shop.snapshot()).toBe(before);
   });
 
   it("refuses ids above 2^31 in lookups with BAD_USER_INPUT", async () => {

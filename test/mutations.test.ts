@@ -18,17 +18,6 @@ function errorOf(response: GraphQLResponse) {
   return response.errors![0]!;
 }
 
-/** Every row of every table, to prove a refused mutation wrote nothing. */
-async function snapshot() {
-  const [users, products, orders, items] = await Promise.all([
-    shop.prisma.user.findMany({ orderBy: { id: "asc" } }),
-    shop.prisma.product.findMany({ orderBy: { id: "asc" } }),
-    shop.prisma.order.findMany({ orderBy: { id: "asc" } }),
-    shop.prisma.orderItem.findMany({ orderBy: { id: "asc" } }),
-  ]);
-  return JSON.stringify({ users, products, orders, items });
-}
-
 let seq = 0;
 async function newUser(name = "Ada Lovelace") {
   const email = `user${++seq}@example.com`;
@@ -67,14 +56,14 @@ describe("users", () => {
 
   it("refuses a duplicate email with EMAIL_TAKEN, whatever its case", async () => {
     const user = await newUser();
-    const before = await snapshot();
+    const before = await shop.snapshot();
     const err = errorOf(
       await shop.gql(`mutation($e: String!) { createUser(input: { name: "X", email: $e }) { id } }`, {
         e: user.email.toUpperCase(),
       }),
     );
     expect(err.extensions).toMatchObject({ code: "EMAIL_TAKEN", field: "email" });
-    expect(await snapshot()).toBe(before);
+    expect(await shop.snapshot()).toBe(before);
   });
 
   it.each([
@@ -82,11 +71,11 @@ describe("users", () => {
     [{ name: "Bob", email: "not-an-email" }, "email"],
     [{ name: "Bob", email: "bob@example.com", age: -1 }, "age"],
   ])("refuses bad input %j naming the field", async (input, field) => {
-    const before = await snapshot();
+    const before = await shop.snapshot();
     const err = errorOf(await shop.gql(`mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`, { input }));
     expect(err.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
     expect(err.message).not.toMatch(/at .*\.ts:\d+/);
-    expect(await snapshot()).toBe(before);
+    expect(await shop.snapshot()).toBe(before);
   });
 
   it("updates only what is given, and reports unknown users and taken emails", async () => {
@@ -161,10 +150,10 @@ describe("products", () => {
     [`updateProduct(id: $id, input: { stock: -5 }) { id }`, "stock"],
   ])("refuses %s naming the field", async (field, name) => {
     const product = await newProduct(1);
-    const before = await snapshot();
+    const before = await shop.snapshot();
     const err = errorOf(await shop.gql(`mutation($id: ID!) { ${field} }`, { id: product.id }));
     expect(err.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: name });
-    expect(await snapshot()).toBe(before);
+    expect(await shop.snapshot()).toBe(before);
   });
 
   it("refuses a price with more than two decimals", async () => {
@@ -224,7 +213,7 @@ describe("placing orders", () => {
     const user = await newUser();
     const plenty = await newProduct(10);
     const scarce = await newProduct(2);
-    const before = await snapshot();
+    const before = await shop.snapshot();
     const err = errorOf(
       await shop.gql(PLACE, {
         input: {
@@ -243,13 +232,13 @@ describe("placing orders", () => {
       requested: 3,
       field: "items.1.quantity",
     });
-    expect(await snapshot()).toBe(before);
+    expect(await shop.snapshot()).toBe(before);
   });
 
   it("refuses unknown products and users with NOT_FOUND naming which, and writes nothing", async () => {
     const user = await newUser();
     const product = await newProduct(10);
-    const before = await snapshot();
+    const before = await shop.snapshot();
     const ghost = gid("Product", 987654);
     const err = errorOf(
       await shop.gql(PLACE, {
@@ -268,7 +257,7 @@ describe("placing orders", () => {
       await shop.gql(PLACE, { input: { userId: gid("User", 987654), items: [{ productId: product.id, quantity: 1 }] } }),
     );
     expect(noUser.extensions).toMatchObject({ code: "NOT_FOUND", field: "userId" });
-    expect(await snapshot()).toBe(before);
+    expect(await shop.snapshot()).toBe(before);
   });
 
   it.each([
@@ -283,10 +272,30 @@ describe("placing orders", () => {
       productId: i === 0 || line.same ? product.id : other.id,
       quantity: line.q,
     }));
-    const before = await snapshot();
+    const before = await shop.snapshot();
     const err = errorOf(await shop.gql(PLACE, { input: { userId: user.id, items } }));
     expect(err.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
-    expect(await snapshot()).toBe(before);
+    expect(await shop.snapshot()).toBe(before);
+  });
+
+  it("races deleteUser against createOrder and cancellations: codes a client can act on, no unit lost", async () => {
+    for (let round = 0; round < 10; round++) {
+      const user = await newUser();
+      const product = await newProduct(7);
+      const pending = (await shop.gql(PLACE, { input: { userId: user.id, items: [{ productId: product.id, quantity: 2 }] } }))
+        .data.createOrder as { id: string };
+      const responses = await Promise.all([
+        shop.gql(PLACE, { input: { userId: user.id, items: [{ productId: product.id, quantity: 3 }] } }),
+        shop.gql(`mutation($id: ID!) { deleteUser(id: $id) { id } }`, { id: user.id }),
+        shop.gql(`mutation($id: ID!) { updateOrderStatus(id: $id, status: CANCELLED) { id } }`, { id: pending.id }),
+      ]);
+      for (const response of responses) {
+        expect(["NOT_FOUND", undefined]).toContain(response.errors?.[0]?.extensions?.code);
+      }
+      expect(await shop.prisma.user.count({ where: { id: dbIdOf(user.id) } })).toBe(0);
+      // The user and every order are gone, so every unit is back on the shelf.
+      expect((await shop.prisma.product.findUniqueOrThrow({ where: { id: dbIdOf(product.id) } })).stock).toBe(7);
+    }
   });
 
   it("never oversells when orders race for the last units", async () => {
@@ -347,9 +356,9 @@ describe("order status", () => {
     const { order } = await placed();
     const path: Record<string, string[]> = { PENDING: [], COMPLETED: ["PROCESSING", "COMPLETED"], CANCELLED: ["CANCELLED"] };
     for (const step of path[from]!) await shop.gql(MOVE, { id: order.id, s: step });
-    const before = await snapshot();
+    const before = await shop.snapshot();
     const err = errorOf(await shop.gql(MOVE, { id: order.id, s: to }));
     expect(err.extensions).toMatchObject({ code: "INVALID_STATUS_TRANSITION", from, to });
-    expect(await snapshot()).toBe(before);
+    expect(await shop.snapshot()).toBe(before);
   });
 });

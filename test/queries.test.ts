@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "../src/generated/prisma/client.js";
-import { gid } from "./support/ids.js";
+import { dbIdOf, gid } from "./support/ids.js";
 import { createTestShop, dataOf, STRATEGIES, type TestShop } from "./support/shop.js";
 
 let shop: TestShop;
@@ -214,12 +214,12 @@ describe("derived values match sums over the raw rows", () => {
       );
       expect(data.users.edges.map((e: any) => e.node)).toEqual(expectedUsers);
       for (const { node } of data.orders.edges) {
-        const id = Number(Buffer.from(node.id, "base64").toString().split(":")[1]);
+        const id = dbIdOf(node.id);
         expect({ itemCount: node.itemCount, total: node.total }).toEqual(expectedOrders.get(id));
         for (const item of node.items) expect(item.subtotal).toBe(money(new Prisma.Decimal(item.unitPrice).mul(item.quantity)));
       }
       for (const { node } of data.products.edges) {
-        const id = Number(Buffer.from(node.id, "base64").toString().split(":")[1]);
+        const id = dbIdOf(node.id);
         expect(node.unitsSold).toBe(unitsSold(id));
       }
     }

@@ -42,16 +42,20 @@ const CORPUS: Record<string, string> = {
   typenames: `{ __typename users(first: 2) { __typename edges { __typename node { __typename orders { __typename items { __typename } } } } } }`,
 };
 
-describe("identical data under every strategy", () => {
-  it("has a corpus of at least 20 queries", () => {
-    expect(Object.keys(CORPUS).length).toBeGreaterThanOrEqual(20);
-  });
+/** How many non-null scalar values a result holds: an all-null or empty result has none. */
+function leaves(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  if (typeof value !== "object") return 1;
+  return Object.values(value).reduce<number>((n, child) => n + leaves(child), 0);
+}
 
+describe("identical data under every strategy", () => {
   for (const [name, query] of Object.entries(CORPUS)) {
     it(name, async () => {
       const [eager, batched, lazy] = await Promise.all(STRATEGIES.map((strategy) => shop.gql(query, {}, { strategy })));
       const data = dataOf(eager!);
-      expect(JSON.stringify(data).length).toBeGreaterThan(20);
+      if (name === "missingById") expect(data).toEqual({ user: null, product: null });
+      else expect(leaves(data)).toBeGreaterThan(0);
       expect(dataOf(batched!)).toEqual(data);
       expect(dataOf(lazy!)).toEqual(data);
       expect([eager, batched, lazy].map((r) => r!.extensions?.sql?.strategy)).toEqual(STRATEGIES);
@@ -81,17 +85,17 @@ describe("statement budgets for users -> orders -> items -> product", () => {
   });
 
   it("batched issues one statement per level, whatever N, plus one for totalCount", async () => {
-    const at5 = await statementCount(budgetQuery(5), "batched");
-    expect(at5).toBeLessThanOrEqual(4);
-    expect(await statementCount(budgetQuery(50), "batched")).toBe(at5);
-    expect(await statementCount(budgetQuery(50, "totalCount"), "batched")).toBe(at5 + 1);
+    for (const n of [5, 50]) {
+      expect(await statementCount(budgetQuery(n), "batched")).toBe(4);
+      expect(await statementCount(budgetQuery(n, "totalCount"), "batched")).toBe(5);
+    }
   });
 
-  it("eager issues at most two statements, whatever N", async () => {
-    const at5 = await statementCount(budgetQuery(5), "eager");
-    expect(at5).toBeLessThanOrEqual(2);
-    expect(await statementCount(budgetQuery(50), "eager")).toBe(at5);
-    expect(await statementCount(budgetQuery(50, "totalCount"), "eager")).toBeLessThanOrEqual(2);
+  it("eager issues one statement, whatever N, plus one for totalCount", async () => {
+    for (const n of [5, 50]) {
+      expect(await statementCount(budgetQuery(n), "eager")).toBe(1);
+      expect(await statementCount(budgetQuery(n, "totalCount"), "eager")).toBe(2);
+    }
   });
 
   it("derived fields add no statements per parent in batched and eager", async () => {

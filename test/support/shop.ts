@@ -48,6 +48,8 @@ export interface TestShop {
     options?: { strategy?: string; headers?: Record<string, string> },
   ): Promise<GraphQLResponse<D>>;
   fetch(request: Request): Promise<Response>;
+  /** Every row of every table, to prove that a refused request wrote nothing. */
+  snapshot(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -122,6 +124,15 @@ export async function createTestShop(
     prisma: app.prisma,
     subscribed: (topic) => events.listening(topic),
     fetch: (request) => Promise.resolve(app.yoga.fetch(request)),
+    async snapshot() {
+      const [users, products, orders, items] = await Promise.all([
+        app.prisma.user.findMany({ orderBy: { id: "asc" } }),
+        app.prisma.product.findMany({ orderBy: { id: "asc" } }),
+        app.prisma.order.findMany({ orderBy: { id: "asc" } }),
+        app.prisma.orderItem.findMany({ orderBy: { id: "asc" } }),
+      ]);
+      return JSON.stringify({ users, products, orders, items });
+    },
     async gql(query, variables, { strategy, headers } = {}) {
       const response = await app.yoga.fetch("http://shop.test/graphql", {
         method: "POST",
