@@ -3,11 +3,15 @@
  * event bus, the GraphQL server and the HTTP server around it. `npm start`, the tests and the
  * benchmark all build it here, so they run the same thing.
  */
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Config } from "./config.js";
+import { Redis } from "ioredis";
+import { createIdentify } from "./auth/viewer.js";
+import { type Config, ConfigError } from "./config.js";
 import { type Database, openDatabase } from "./db.js";
 import { createHttpServer } from "./http.js";
+import { createRateLimit } from "./limits/rate.js";
 import { migrate } from "./migrate.js";
 import { createShopPubSub, type ShopPubSub } from "./pubsub.js";
 import { createShopServer, type ShopServer } from "./yoga.js";
@@ -58,13 +62,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw error;
   }
   const events = createShopPubSub(config.redisUrl, options.eventTarget);
+  const identify = createIdentify(config.auth, db.prisma);
+  // Rate limits are counted in Redis when there is one, so they hold across instances.
+  const rateRedis =
+    config.redisUrl && config.limits.ratePerMinute ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
+  rateRedis?.on("error", () => undefined);
   const yoga = createShopServer({
+    config,
     prisma: db.prisma,
     pubsub: events.pubsub,
-    sqlExplain: config.sqlExplain,
+    identify,
+    rateLimit: createRateLimit(config.limits.ratePerMinute, rateRedis),
+    persistedOperations: readPersistedOperations(config.persistedOperations.file),
     logging: options.logging ?? true,
   });
-  const http = createHttpServer(yoga);
+  const http = createHttpServer(yoga, { identify, limits: config.limits });
   return {
     config,
     db,
@@ -85,7 +97,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       http.server.closeIdleConnections();
       await http.close();
       await events.close();
+      await rateRedis?.quit();
       await db.close();
     },
   };
+}
+
+/** The client's trusted documents: a JSON object from operation hash to document (codegen's manifest). */
+function readPersistedOperations(file: string | undefined): Record<string, string> {
+  if (!file) return {};
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`PERSISTED_OPERATIONS_FILE=${file} cannot be read as JSON: ${(error as Error).message}`);
+  }
+  if (!manifest || typeof manifest !== "object" || !Object.values(manifest).every((d) => typeof d === "string")) {
+    throw new ConfigError(`PERSISTED_OPERATIONS_FILE=${file} must map operation hashes to documents.`);
+  }
+  return manifest as Record<string, string>;
 }

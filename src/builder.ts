@@ -3,19 +3,24 @@
  * the scalars every type shares.
  */
 import SchemaBuilder from "@pothos/core";
+import ComplexityPlugin from "@pothos/plugin-complexity";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import ValidationPlugin from "@pothos/plugin-validation";
+import { type AuthScopes, refusal, scopes } from "./auth/rules.js";
 import type { Context } from "./context.js";
 import { invalidInput } from "./errors.js";
 import type PrismaTypes from "./generated/pothos-prisma-types.js";
 import { getDatamodel } from "./generated/pothos-prisma-types.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import { rules } from "./input-rules.js";
+import { loadCost } from "./limits/cost.js";
 
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
   Context: Context;
+  AuthScopes: AuthScopes;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     Decimal: { Input: Prisma.Decimal; Output: Prisma.Decimal | string };
@@ -26,8 +31,18 @@ export const builder = new SchemaBuilder<{
   // Relation lists may look up their `after` cursor row before the plan is settled.
   AsyncSelections: true;
 }>({
-  // Validation last: it sees arguments after the relay plugin has decoded their global IDs.
-  plugins: [RelayPlugin, PrismaPlugin, ValidationPlugin],
+  // Relay first, so that the others see decoded global IDs; authorization before anything resolves;
+  // validation last.
+  plugins: [RelayPlugin, ScopeAuthPlugin, PrismaPlugin, ComplexityPlugin, ValidationPlugin],
+  scopeAuth: {
+    authScopes: (ctx) => scopes(ctx.viewer),
+    // A subscription is refused when it is made, not at its first event.
+    authorizeOnSubscribe: true,
+    unauthorizedError: (_parent, ctx) => refusal(ctx.viewer),
+  },
+  // The cost model: only fields that load from the database cost (see src/limits/cost.ts); the
+  // check itself runs as a validation rule, before anything executes.
+  complexity: { defaultComplexity: 0, defaultListMultiplier: 1, fieldComplexity: loadCost },
   validation: { validationError: (failure) => invalidInput(failure.issues) },
   defaultFieldNullability: false,
   prisma: {
@@ -45,10 +60,15 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
-    edgesFieldOptions: { nullable: false, description: "The items of this page, each with its cursor." },
-    nodeFieldOptions: { nullable: false, description: "The item at the end of the edge." },
+    // The connection field itself carries the cost of a page (see src/limits/cost.ts).
+    edgesFieldOptions: {
+      nullable: false,
+      description: "The items of this page, each with its cursor.",
+      complexity: { field: 0, multiplier: 1 },
+    },
+    nodeFieldOptions: { nullable: false, description: "The item at the end of the edge.", complexity: 0 },
     cursorFieldOptions: { description: "An opaque cursor; pass it as `after` or `before` to page from here." },
-    pageInfoFieldOptions: { description: "Where this page sits in the whole list." },
+    pageInfoFieldOptions: { description: "Where this page sits in the whole list.", complexity: 0 },
     hasNextPageFieldOptions: { description: "True when more items follow this page." },
     hasPreviousPageFieldOptions: { description: "True when items precede this page." },
     startCursorFieldOptions: { description: "The cursor of the first item of the page, if any." },

@@ -8,14 +8,63 @@ export type DatabaseConfig =
   | { kind: "pglite"; dataDir: string | undefined; label: string }
   | { kind: "postgres"; url: string; poolMax: number; label: string };
 
+/** Who may call the API: tokens verified with a secret or a key set, or nobody checked (AUTH=off). */
+export type AuthConfig =
+  | { mode: "off" }
+  | {
+      mode: "jwt";
+      /** HS256 secret (AUTH_JWT_SECRET); `local` when development creates and keeps its own. */
+      secret: { kind: "configured"; value: string } | { kind: "local"; file: string } | undefined;
+      /** Asymmetric keys (AUTH_JWKS_URL). */
+      jwksUrl: string | undefined;
+      issuer: string | undefined;
+      audience: string | undefined;
+    };
+
+/** What one request may cost; checked before any SQL runs (statements are also counted as they run). */
+export interface Limits {
+  depth: number;
+  aliases: number;
+  directives: number;
+  tokens: number;
+  /** Estimated loads: every relation or derived field, once per parent it may have (lists at their `first`). */
+  cost: number;
+  /** SQL statements one request may run. */
+  statements: number;
+  nodeIds: number;
+  /** Operations in one JSON-array batch. */
+  batch: number;
+  bodyBytes: number;
+  subscriptionsPerConnection: number;
+  subscriptions: number;
+  /** Requests per minute per identity (or per address when anonymous); 0 turns the limit off. */
+  ratePerMinute: number;
+}
+
 export interface Config {
+  production: boolean;
   port: number;
   database: DatabaseConfig;
-  /** Attach the SQL each request ran to its response (`extensions.sql`). */
+  auth: AuthConfig;
+  limits: Limits;
+  /** Attach the SQL each request ran to its response (`extensions.sql`); in production, admins only. */
   sqlExplain: boolean;
+  /** Who may pick the `lazy` strategy: everyone in development; in production nobody unless LAZY_STRATEGY=1, then admins. */
+  lazyStrategy: "everyone" | "admins" | "nobody";
+  graphiql: boolean;
+  introspection: boolean;
+  /** Origins allowed to call the API from a browser (CORS); none but the API's own by default. */
+  corsOrigins: string[];
+  /** Take the client address from X-Forwarded-For (behind a proxy you run). */
+  trustProxy: boolean;
+  /**
+   * Trusted documents: the client's manifest (hash to document). `only` runs nothing else; otherwise
+   * its operations are known to the APQ store from the start, beside any that clients register.
+   */
+  persistedOperations: { mode: "off" | "only"; file: string | undefined };
   /** Seed the demo shop into an empty embedded database at start. */
   seedDemo: boolean;
-  /** Redis for events across server instances; unset: events stay in this process. */
+  /** Redis for events across server instances (and rate limits); unset: both stay in this process. */
   redisUrl: string | undefined;
 }
 
@@ -23,6 +72,9 @@ export interface Config {
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
+
+/** Where development keeps the token secret it creates on first use (beside the embedded database). */
+export const LOCAL_SECRET_FILE = "./.data/jwt-secret";
 
 /** The embedded database's folder when DATABASE_URL is unset. */
 export const DEFAULT_DATA_DIR = "./.data/shop";
@@ -75,15 +127,88 @@ function parseFlag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   throw new ConfigError(`${name}=${raw} must be 1 or 0.`);
 }
 
+function parseOrigins(env: NodeJS.ProcessEnv): string[] {
+  const origins = (env.CORS_ORIGINS ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+      throw new ConfigError(`CORS_ORIGINS must list origins such as https://shop.example.com (no path, no *); got ${origin}.`);
+    }
+  }
+  return origins;
+}
+
+function parseAuth(env: NodeJS.ProcessEnv, production: boolean): AuthConfig {
+  const mode = env.AUTH?.trim().toLowerCase();
+  if (mode === "off") return { mode: "off" };
+  if (mode && mode !== "on" && mode !== "jwt") throw new ConfigError(`AUTH=${mode} must be off, or unset.`);
+  const secret = env.AUTH_JWT_SECRET?.trim();
+  const jwksUrl = env.AUTH_JWKS_URL?.trim() || undefined;
+  if (secret && secret.length < 32) throw new ConfigError("AUTH_JWT_SECRET must be at least 32 characters (256 bits for HS256).");
+  if (secret && jwksUrl) throw new ConfigError("Set AUTH_JWT_SECRET or AUTH_JWKS_URL, not both.");
+  if (jwksUrl && !URL.canParse(jwksUrl))
+    throw new ConfigError("AUTH_JWKS_URL must be a URL, e.g. https://idp.example.com/.well-known/jwks.json.");
+  if (production && !secret && !jwksUrl) {
+    throw new ConfigError(
+      "NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL to verify tokens (or AUTH=off to run without authorization on purpose).",
+    );
+  }
+  return {
+    mode: "jwt",
+    secret: secret
+      ? { kind: "configured", value: secret }
+      : jwksUrl
+        ? undefined
+        : { kind: "local", file: env.AUTH_LOCAL_SECRET_FILE?.trim() || LOCAL_SECRET_FILE },
+    jwksUrl,
+    issuer: env.AUTH_ISSUER?.trim() || undefined,
+    audience: env.AUTH_AUDIENCE?.trim() || undefined,
+  };
+}
+
+function parsePersisted(env: NodeJS.ProcessEnv): Config["persistedOperations"] {
+  const mode = env.PERSISTED_OPERATIONS?.trim().toLowerCase() || "off";
+  if (mode !== "off" && mode !== "only") throw new ConfigError(`PERSISTED_OPERATIONS=${mode} must be off or only.`);
+  const file = env.PERSISTED_OPERATIONS_FILE?.trim() || undefined;
+  if (mode === "only" && !file)
+    throw new ConfigError("PERSISTED_OPERATIONS=only needs PERSISTED_OPERATIONS_FILE (the client's manifest).");
+  return { mode, file };
+}
+
 /** Reads and checks the whole configuration; throws ConfigError on the first mistake. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === "production";
   const poolMax = parseInteger(env, "DATABASE_POOL_MAX", 10, 1, 1000);
   const database = parseDatabaseUrl(env.DATABASE_URL, poolMax);
+  const lazy = parseFlag(env, "LAZY_STRATEGY");
   return {
+    production,
     port: parseInteger(env, "PORT", 4000, 0, 65535),
     database,
+    auth: parseAuth(env, production),
+    limits: {
+      depth: parseInteger(env, "MAX_DEPTH", 12, 1, 100),
+      aliases: parseInteger(env, "MAX_ALIASES", 30, 0, 1000),
+      directives: parseInteger(env, "MAX_DIRECTIVES", 30, 0, 1000),
+      tokens: parseInteger(env, "MAX_TOKENS", 5000, 100, 1_000_000),
+      cost: parseInteger(env, "MAX_COST", 50_000, 1, 100_000_000),
+      statements: parseInteger(env, "MAX_STATEMENTS", 2000, 1, 1_000_000),
+      nodeIds: parseInteger(env, "MAX_NODE_IDS", 100, 1, 10_000),
+      batch: parseInteger(env, "MAX_BATCH", 10, 0, 1000),
+      bodyBytes: parseInteger(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),
+      subscriptionsPerConnection: parseInteger(env, "MAX_SUBSCRIPTIONS_PER_CONNECTION", 10, 0, 10_000),
+      subscriptions: parseInteger(env, "MAX_SUBSCRIPTIONS", 1000, 0, 1_000_000),
+      ratePerMinute: parseInteger(env, "RATE_LIMIT_PER_MINUTE", 1200, 0, 10_000_000),
+    },
     sqlExplain: parseFlag(env, "SQL_EXPLAIN") ?? !production,
+    lazyStrategy: !production ? "everyone" : lazy ? "admins" : "nobody",
+    graphiql: parseFlag(env, "GRAPHIQL") ?? !production,
+    introspection: parseFlag(env, "INTROSPECTION") ?? !production,
+    corsOrigins: parseOrigins(env),
+    trustProxy: parseFlag(env, "TRUST_PROXY") ?? false,
+    persistedOperations: parsePersisted(env),
     seedDemo: parseFlag(env, "SEED_DEMO") ?? database.kind === "pglite",
     redisUrl: parseRedisUrl(env.REDIS_URL),
   };

@@ -1,7 +1,10 @@
 /**
- * Everything that lives for one request: the database client, the loading strategy, the request's
- * own DataLoaders and the record of the SQL it ran.
+ * Everything that lives for one request: who is asking, the database client, the loading strategy,
+ * the request's own DataLoaders and the record of the SQL it ran.
  */
+import { mayUseStrategy } from "./auth/rules.js";
+import type { Identify, Viewer } from "./auth/viewer.js";
+import type { Config } from "./config.js";
 import { ShopError } from "./errors.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { createLoaders, type Loaders } from "./loaders.js";
@@ -12,6 +15,7 @@ import { DEFAULT_STRATEGY, isStrategy, STRATEGIES, STRATEGY_HEADER, type Strateg
 export interface Context {
   prisma: PrismaClient;
   pubsub: ShopPubSub;
+  viewer: Viewer;
   strategy: Strategy;
   /** Replaced for every event of a subscription (see `renewLoaders`), else fixed for the request. */
   loaders: Loaders;
@@ -22,6 +26,8 @@ export interface Context {
 export interface ContextDeps {
   prisma: PrismaClient;
   pubsub: ShopPubSub;
+  identify: Identify;
+  config: Pick<Config, "lazyStrategy" | "limits">;
 }
 
 /** Reads the strategy header; an unknown value is the client's mistake and says what is accepted. */
@@ -37,9 +43,18 @@ export function strategyFromHeaders(headers: Headers): Strategy {
 }
 
 /** Builds the context of one request (or of one subscription, from its connection's headers). */
-export function createContext(deps: ContextDeps, headers: Headers): Context {
+export async function createContext(deps: ContextDeps, headers: Headers): Promise<Context> {
   const strategy = strategyFromHeaders(headers);
-  return { ...deps, strategy, loaders: createLoaders(deps.prisma, strategy), sql: new SqlRecorder() };
+  const viewer = await deps.identify(headers);
+  mayUseStrategy(viewer, strategy, deps.config.lazyStrategy);
+  return {
+    prisma: deps.prisma,
+    pubsub: deps.pubsub,
+    viewer,
+    strategy,
+    loaders: createLoaders(deps.prisma, strategy),
+    sql: new SqlRecorder(deps.config.limits.statements),
+  };
 }
 
 /**

@@ -1,16 +1,79 @@
-/** The operations GraphiQL opens with: a tour of the shop and of the loading strategies. */
-import { STRATEGY_HEADER } from "./strategy.js";
+/**
+ * GraphiQL: the page, and the tour it opens on. In development with the local secret, it opens two
+ * tabs signed in for you: a demo customer and an admin (tokens minted when the page loads).
+ * Elsewhere it opens one tab, with a place for your own token.
+ */
+import { renderGraphiQL as renderYogaGraphiQL } from "@graphql-yoga/render-graphiql";
+import type { GraphiQLOptions } from "graphql-yoga";
+import type { Tokens } from "./auth/tokens.js";
+import type { PrismaClient } from "./generated/prisma/client.js";
+import { DEFAULT_STRATEGY, STRATEGY_HEADER } from "./strategy.js";
 
-export const GRAPHIQL_EXAMPLES = `# Welcome to the Shop API.
+/** GraphiQL's code is served from this package, not a CDN, so it works offline and behind firewalls. */
+export const renderGraphiQL = renderYogaGraphiQL;
+
+const STRATEGY_TOUR = `#    In Headers, set ${STRATEGY_HEADER} to "batched", then
+#    "lazy", and run it again: same data; compare
+#    extensions.sql.count at the end of the response.`;
+
+export const CUSTOMER_TOUR = (name: string) => `# Welcome to the Shop API. This tab is signed in as
+# ${name}, a customer (see Authorization in Headers).
 #
-# 1. Run CustomersAndTheirOrders (the play button
-#    asks which operation). The response ends with
-#    extensions.sql: every SQL statement it ran.
-# 2. In Headers below, set ${STRATEGY_HEADER}
-#    to "batched", then "lazy", and run it again:
-#    same data, compare extensions.sql.count.
-# 3. Run WatchOrders in a second tab, then PlaceOrder
-#    here: the new order arrives there, live.
+# 1. Run MyOrders (the play button asks which operation).
+${STRATEGY_TOUR}
+# 2. Run PlaceOrder, then CancelOrder with the new id.
+# 3. The admin tab sees every customer, the reports,
+#    and the live order feed.
+
+query MyOrders {
+  me {
+    id
+    name
+    orderCount
+    totalSpent
+    orders(first: 3, orderBy: { createdAt: DESC }) {
+      id
+      status
+      total
+      items {
+        quantity
+        subtotal
+        product { id name price stock }
+      }
+    }
+  }
+}
+
+mutation PlaceOrder {
+  createOrder(input: {
+    items: [{ productId: "UHJvZHVjdDox", quantity: 1 }]
+    notes: "placed from GraphiQL"
+  }) {
+    id
+    status
+    total
+    items { quantity unitPrice product { name stock } }
+  }
+}
+
+mutation CancelOrder($id: ID! = "paste the id PlaceOrder returned") {
+  updateOrderStatus(id: $id, status: CANCELLED) { id status }
+}
+
+query Catalogue {
+  products(first: 5, filter: { inStock: true }) {
+    edges { node { name price stock category } }
+  }
+  categoryStats { category products unitsSold revenue }
+}
+`;
+
+export const ADMIN_TOUR = `# This tab is signed in as an admin: the whole shop.
+#
+# 1. Run CustomersAndTheirOrders.
+${STRATEGY_TOUR}
+# 2. Run WatchOrders, then PlaceOrder in the customer
+#    tab: the new order arrives here, live.
 
 query CustomersAndTheirOrders {
   users(first: 5) {
@@ -42,20 +105,45 @@ query Reports {
   salesReport(first: 5) { edges { node { customer { name } orderCount amountSpent } } }
 }
 
-mutation PlaceOrder {
-  createOrder(input: {
-    userId: "VXNlcjox"
-    items: [{ productId: "UHJvZHVjdDox", quantity: 1 }]
-    notes: "placed from GraphiQL"
-  }) {
-    id
-    status
-    total
-    items { quantity unitPrice product { name stock } }
-  }
-}
-
 subscription WatchOrders {
   orderCreated { id total user { name } }
 }
 `;
+
+const headers = (authorization?: string) =>
+  JSON.stringify({ [STRATEGY_HEADER]: DEFAULT_STRATEGY, ...(authorization ? { Authorization: authorization } : {}) }, null, 2);
+
+/** The demo tokens last as long as a working week of tinkering; GraphiQL keeps its tabs between visits. */
+const DEMO_TOKEN_LIFETIME = "7d";
+
+/** How GraphiQL signs in: not at all (AUTH=off), with demo tokens (the local secret), or with yours. */
+export type GraphiQLAuth = { mode: "off" } | { mode: "demo"; tokens: Tokens; prisma: PrismaClient } | { mode: "bring-your-own" };
+
+/**
+ * The options GraphiQL opens with: in demo mode, tabs signed in as the first active customer and as
+ * an admin; otherwise one tab, with a place for a token when the server checks them.
+ */
+export async function graphiqlOptions(auth: GraphiQLAuth): Promise<GraphiQLOptions> {
+  const base: GraphiQLOptions = { title: "Shop API", shouldPersistHeaders: true };
+  const demo = auth.mode === "demo" && auth.tokens.sign ? auth : undefined;
+  const customer = demo && (await demo.prisma.user.findFirst({ where: { active: true }, orderBy: { id: "asc" } }));
+  if (!demo?.tokens.sign || !customer) {
+    return {
+      ...base,
+      defaultQuery: ADMIN_TOUR,
+      headers: headers(auth.mode === "off" ? undefined : "Bearer <a token from npm run token>"),
+    };
+  }
+  const [customerToken, adminToken] = await Promise.all([
+    demo.tokens.sign({ role: "customer", userId: customer.id }, DEMO_TOKEN_LIFETIME),
+    demo.tokens.sign({ role: "admin", userId: null }, DEMO_TOKEN_LIFETIME),
+  ]);
+  return {
+    ...base,
+    defaultQuery: CUSTOMER_TOUR(customer.name),
+    defaultTabs: [
+      { query: CUSTOMER_TOUR(customer.name), headers: headers(`Bearer ${customerToken}`) },
+      { query: ADMIN_TOUR, headers: headers(`Bearer ${adminToken}`) },
+    ],
+  };
+}

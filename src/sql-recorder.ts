@@ -14,6 +14,7 @@ import type {
   SqlQueryable,
   Transaction,
 } from "@prisma/driver-adapter-utils";
+import { ShopError } from "./errors.js";
 
 /** One statement as a client sees it in `extensions.sql.statements`. */
 export interface RecordedStatement {
@@ -26,6 +27,21 @@ export interface RecordedStatement {
 /** The statements of one request, in the order they were sent. */
 export class SqlRecorder {
   readonly statements: RecordedStatement[] = [];
+  private started = 0;
+
+  /** `limit`: the statements one request may run; the next one is refused before it is sent. */
+  constructor(readonly limit = Number.POSITIVE_INFINITY) {}
+
+  /** Counts a statement about to be sent; refuses it past the limit. */
+  admit(): void {
+    if (++this.started > this.limit) {
+      throw new ShopError("LIMIT_EXCEEDED", `This request needs more than ${this.limit} SQL statements.`, {
+        limit: "statements",
+        max: this.limit,
+        value: this.started,
+      });
+    }
+  }
 
   record(sql: string, startedAt: number, rows: number): void {
     const durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
@@ -48,6 +64,7 @@ function recordQueries<Q extends SqlQueryable>(target: Q): Q {
       if (prop === "queryRaw") {
         return async (query: SqlQuery) => {
           const recorder = storage.getStore();
+          recorder?.admit();
           const startedAt = performance.now();
           const result = await obj.queryRaw(query);
           recorder?.record(query.sql, startedAt, result.rows.length);
@@ -57,6 +74,7 @@ function recordQueries<Q extends SqlQueryable>(target: Q): Q {
       if (prop === "executeRaw") {
         return async (query: SqlQuery) => {
           const recorder = storage.getStore();
+          recorder?.admit();
           const startedAt = performance.now();
           const affected = await obj.executeRaw(query);
           recorder?.record(query.sql, startedAt, affected);

@@ -1,44 +1,68 @@
 /**
- * Builds the GraphQL server (does not listen): the schema, the per-request context, error masking,
- * @defer/@stream, GraphiQL, and the plugin that records each request's SQL and reports it in
+ * Builds the GraphQL server (does not listen): the schema, the per-request context (identity,
+ * strategy, loaders, SQL record), error masking, the limits of src/limits, the HTTP surface (CORS,
+ * CSRF, body size, batching, persisted operations), @defer/@stream, GraphiQL, and the SQL report in
  * `extensions.sql`. Subscriptions are served over SSE here and over WebSocket by src/http.ts.
  */
+import { useAPQ } from "@graphql-yoga/plugin-apq";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
-import { createYoga, handleStreamOrSingleExecutionResult, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
+import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
+import {
+  createLRUCache,
+  createYoga,
+  handleStreamOrSingleExecutionResult,
+  type Plugin,
+  type YogaServerInstance,
+} from "graphql-yoga";
+import { mayExplainSql } from "./auth/rules.js";
+import type { Identify } from "./auth/viewer.js";
+import type { Config } from "./config.js";
 import { type Context, createContext } from "./context.js";
 import { maskError } from "./errors.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
-import { GRAPHIQL_EXAMPLES } from "./graphiql.js";
+import { type GraphiQLAuth, graphiqlOptions, renderGraphiQL } from "./graphiql.js";
+import { limitExceeded, useLimits } from "./limits/index.js";
+import type { RateLimit } from "./limits/rate.js";
 import type { ShopPubSub } from "./pubsub.js";
 import { schema } from "./schema/index.js";
 import { withSqlRecorder } from "./sql-recorder.js";
-import { DEFAULT_STRATEGY, STRATEGY_HEADER } from "./strategy.js";
 
 export interface ShopServerOptions {
+  config: Config;
   prisma: PrismaClient;
   pubsub: ShopPubSub;
-  /** Put the statements each request ran in `extensions.sql`. */
-  sqlExplain: boolean;
+  identify: Identify;
+  rateLimit: RateLimit;
+  /** The trusted documents (hash to document), from PERSISTED_OPERATIONS_FILE. */
+  persistedOperations: Record<string, string>;
   /** Yoga's logger; `false` for silence (tests). */
   logging?: boolean;
 }
 
-export type ShopServer = YogaServerInstance<Record<string, never>, Context>;
+/** What the Node server hands each request (yoga passes it through as the server context). */
+export interface ServerContext {
+  req?: { socket?: { remoteAddress?: string } };
+  /** Set by src/http.ts for WebSocket operations: the connection the operation arrived on. */
+  address?: string;
+}
+
+export type ShopServer = YogaServerInstance<ServerContext, Context>;
 
 /**
- * Runs each operation inside its request's SQL recorder, and, when explaining, adds what was
- * recorded to the result. With @defer/@stream every payload carries the record so far, so the last
- * one has the whole cost, deferred parts included.
+ * Runs each operation inside its request's SQL recorder, and, when the viewer may see it, adds what
+ * was recorded to the result. With @defer/@stream every payload carries the record so far, so the
+ * last one has the whole cost, deferred parts included.
  */
-function useSqlRecorder(explain: boolean): Plugin<Context> {
+function useSqlRecorder(config: Config): Plugin<Context> {
   return {
     instrumentation: {
       execute: ({ context }, wrapped) => withSqlRecorder(context.sql, wrapped),
       subscribe: ({ context }, wrapped) => withSqlRecorder(context.sql, wrapped),
     },
-    onExecute: () =>
-      explain
+    onExecute: ({ args }) =>
+      mayExplainSql((args.contextValue as Context).viewer, config)
         ? {
             onExecuteDone: (payload) =>
               handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
@@ -56,22 +80,131 @@ function useSqlRecorder(explain: boolean): Plugin<Context> {
   };
 }
 
-/** Creates the server for a database client and an event bus. */
+/** Refuses a body over the limit by its declared length (src/http.ts refuses bodies of unknown length). */
+function useBodyLimit(maxBytes: number): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      const length = Number(request.headers.get("content-length") ?? 0);
+      if (length <= maxBytes) return;
+      const error = limitExceeded("bodyBytes", maxBytes, length, "The request body is too large");
+      endResponse(
+        new fetchAPI.Response(
+          JSON.stringify({ errors: [{ message: error.message, extensions: { ...error.extensions, http: undefined } }] }),
+          {
+            status: 413,
+            headers: { "content-type": "application/json; charset=utf-8", connection: "close" },
+          },
+        ),
+      );
+    },
+  };
+}
+
+/**
+ * A form or multipart POST from another site can run a mutation without a CORS preflight; such a
+ * POST needs a header a browser form cannot set. GETs pass: they never run mutations.
+ */
+function useFormPostProtection(): Plugin {
+  const csrf = useCSRFPrevention({ requestHeaders: ["x-graphql-csrf"] });
+  return {
+    onRequestParse(payload) {
+      if (payload.request.method !== "GET") return csrf.onRequestParse?.(payload);
+    },
+  };
+}
+
+/** Counts open subscriptions on this server and refuses one past the limit. */
+function useSubscriptionCap(max: number): Plugin {
+  let open = 0;
+  return {
+    onSubscribe({ setResultAndStopExecution }) {
+      if (open >= max) {
+        setResultAndStopExecution({
+          errors: [limitExceeded("subscriptions", max, open + 1, "This server has too many open subscriptions")],
+        });
+        return;
+      }
+      open++;
+      let ended = false;
+      const end = () => {
+        if (!ended) open--;
+        ended = true;
+      };
+      return { onSubscribeError: end, onSubscribeResult: () => ({ onEnd: end }) };
+    },
+  };
+}
+
+/** Headers that keep the GraphiQL page from being framed, sniffed or made to load foreign code. */
+function useSecurityHeaders(): Plugin {
+  return {
+    onResponse({ response }) {
+      response.headers.set("x-content-type-options", "nosniff");
+      response.headers.set("referrer-policy", "no-referrer");
+      if (!response.headers.get("content-type")?.startsWith("text/html")) return;
+      response.headers.set("x-frame-options", "DENY");
+      response.headers.set(
+        "content-security-policy",
+        // GraphiQL's bundle is inlined in the page and starts its editor workers from blob: URLs.
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; worker-src blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+      );
+    },
+  };
+}
+
+/** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
+function addressOf(request: Request, server: ServerContext, trustProxy: boolean): string {
+  const forwarded = trustProxy ? request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
+  return forwarded || server.address || server.req?.socket?.remoteAddress || "unknown";
+}
+
+/** The trusted documents, or APQ (seeded with them) when the server also runs other operations. */
+function persistedOperationPlugins(config: Config, documents: Record<string, string>): Plugin[] {
+  if (config.persistedOperations.mode === "only") {
+    return [
+      usePersistedOperations({ getPersistedOperation: (hash) => documents[hash] ?? null, allowArbitraryOperations: false }),
+    ];
+  }
+  const store = createLRUCache<string>({ max: 1000 + Object.keys(documents).length, ttl: 0 });
+  for (const [hash, document] of Object.entries(documents)) store.set(hash, document);
+  return [useAPQ({ store })];
+}
+
+/** Creates the server for a database client, an event bus and the identity of callers. */
 export function createShopServer(options: ShopServerOptions): ShopServer {
-  const deps = { prisma: options.prisma, pubsub: options.pubsub };
-  return createYoga<Record<string, never>, Context>({
+  const { config } = options;
+  const deps = { prisma: options.prisma, pubsub: options.pubsub, identify: options.identify, config };
+  const graphiqlAuth: GraphiQLAuth =
+    config.auth.mode === "off"
+      ? { mode: "off" }
+      : !config.production && config.auth.secret?.kind === "local" && options.identify.tokens
+        ? { mode: "demo", tokens: options.identify.tokens, prisma: options.prisma }
+        : { mode: "bring-your-own" };
+  return createYoga<ServerContext, Context>({
     schema,
-    context: ({ request }) => createContext(deps, request.headers),
+    context: async ({ request, ...server }) => {
+      const context = await createContext(deps, request.headers);
+      await options.rateLimit(context.viewer, addressOf(request, server as ServerContext, config.trustProxy));
+      return context;
+    },
     maskedErrors: { maskError },
     logging: options.logging ?? true,
-    plugins: [useDeferStream(), useSqlRecorder(options.sqlExplain)],
-    // GraphiQL's code is served from this package, not a CDN, so it works offline and behind firewalls.
+    cors: config.corsOrigins.length
+      ? { origin: config.corsOrigins, credentials: false, methods: ["GET", "POST"], maxAge: 600 }
+      : false,
+    batching: config.limits.batch > 0 ? { limit: config.limits.batch } : false,
+    plugins: [
+      useBodyLimit(config.limits.bodyBytes),
+      useFormPostProtection(),
+      useSecurityHeaders(),
+      ...persistedOperationPlugins(config, options.persistedOperations),
+      useLimits(config.limits),
+      ...(config.introspection ? [] : [useDisableIntrospection()]),
+      useSubscriptionCap(config.limits.subscriptions),
+      useDeferStream(),
+      useSqlRecorder(config),
+    ],
     renderGraphiQL,
-    graphiql: {
-      title: "Shop API",
-      defaultQuery: GRAPHIQL_EXAMPLES,
-      headers: JSON.stringify({ [STRATEGY_HEADER]: DEFAULT_STRATEGY }, null, 2),
-      shouldPersistHeaders: true,
-    },
+    graphiql: config.graphiql ? () => graphiqlOptions(graphiqlAuth) : false,
   });
 }

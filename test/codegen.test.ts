@@ -51,7 +51,7 @@ describe.runIf(testDatabaseKind === "pglite")("a typed client from graphql-codeg
 
   it("gets typed results from a listening server", async () => {
     const { shopClient, customers, placeOrder } = await import("./client/client.js");
-    const client = shopClient(server.url);
+    const client = shopClient(server.url, await shop.token("admin"));
     const page = await customers(client, 3);
     const expected = await shop.prisma.user.findMany({ orderBy: [{ name: "asc" }, { id: "asc" }], take: 3 });
     expect(page.total).toBe(6);

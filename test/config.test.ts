@@ -36,22 +36,70 @@ describe("loadConfig", () => {
   });
 
   it("turns SQL explain off in production unless asked, and reads the pool size", () => {
-    expect(loadConfig({ NODE_ENV: "production" }).sqlExplain).toBe(false);
-    expect(loadConfig({ NODE_ENV: "production", SQL_EXPLAIN: "1" }).sqlExplain).toBe(true);
+    const production = { NODE_ENV: "production", AUTH_JWT_SECRET: "x".repeat(32) };
+    expect(loadConfig(production).sqlExplain).toBe(false);
+    expect(loadConfig({ ...production, SQL_EXPLAIN: "1" }).sqlExplain).toBe(true);
     expect(loadConfig({ SQL_EXPLAIN: "0" }).sqlExplain).toBe(false);
     expect(loadConfig({ DATABASE_URL: "postgresql://h/db", DATABASE_POOL_MAX: "3" }).database).toMatchObject({ poolMax: 3 });
     expect(loadConfig({ DATABASE_URL: "postgresql://h/db" }).seedDemo).toBe(false);
   });
 
-  it.each([{ PORT: "http" }, { DATABASE_POOL_MAX: "0" }, { SQL_EXPLAIN: "maybe" }, { REDIS_URL: "localhost:6379" }])(
-    "refuses %j with a one-line message",
-    (env) => {
-      expect(() => loadConfig(env)).toThrow(ConfigError);
-      try {
-        loadConfig(env);
-      } catch (error) {
-        expect((error as Error).message).not.toContain("\n");
-      }
-    },
-  );
+  it("is open for development and closed for production: auth, GraphiQL, introspection, lazy, CORS", () => {
+    expect(loadConfig({})).toMatchObject({
+      auth: { mode: "jwt", secret: { kind: "local", file: "./.data/jwt-secret" } },
+      graphiql: true,
+      introspection: true,
+      lazyStrategy: "everyone",
+      corsOrigins: [],
+      persistedOperations: { mode: "off" },
+      limits: { depth: 12, aliases: 30, cost: 50_000, statements: 2000, nodeIds: 100, batch: 10, bodyBytes: 1024 * 1024 },
+    });
+    const production = {
+      NODE_ENV: "production",
+      AUTH_JWKS_URL: "https://idp.example.com/jwks.json",
+      AUTH_ISSUER: "https://idp.example.com/",
+    };
+    expect(loadConfig(production)).toMatchObject({
+      auth: { mode: "jwt", secret: undefined, jwksUrl: production.AUTH_JWKS_URL, issuer: production.AUTH_ISSUER },
+      graphiql: false,
+      introspection: false,
+      lazyStrategy: "nobody",
+    });
+    expect(loadConfig({ ...production, LAZY_STRATEGY: "1", GRAPHIQL: "1" })).toMatchObject({
+      lazyStrategy: "admins",
+      graphiql: true,
+    });
+    expect(loadConfig({ NODE_ENV: "production", AUTH: "off" }).auth).toEqual({ mode: "off" });
+    expect(loadConfig({ CORS_ORIGINS: "https://shop.example.com, http://localhost:5173" }).corsOrigins).toEqual([
+      "https://shop.example.com",
+      "http://localhost:5173",
+    ]);
+  });
+
+  it("refuses to start in production without a way to verify tokens, in one line", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(
+      /^NODE_ENV=production needs AUTH_JWT_SECRET or AUTH_JWKS_URL to verify tokens \(or AUTH=off to run without authorization on purpose\)\.$/,
+    );
+  });
+
+  it.each([
+    { PORT: "http" },
+    { DATABASE_POOL_MAX: "0" },
+    { SQL_EXPLAIN: "maybe" },
+    { REDIS_URL: "localhost:6379" },
+    { AUTH_JWT_SECRET: "short" },
+    { AUTH: "maybe" },
+    { AUTH_JWKS_URL: "not a url" },
+    { CORS_ORIGINS: "*" },
+    { CORS_ORIGINS: "https://shop.example.com/path" },
+    { PERSISTED_OPERATIONS: "only" },
+    { MAX_DEPTH: "0" },
+  ])("refuses %j with a one-line message", (env) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect((error as Error).message).not.toContain("\n");
+    }
+  });
 });

@@ -23,7 +23,12 @@ interface Payload {
 async function incremental(query: string, strategy: string): Promise<Payload[]> {
   const response = await shop.app.yoga.fetch("http://shop.test/graphql", {
     method: "POST",
-    headers: { "content-type": "application/json", accept: "text/event-stream", "x-loading-strategy": strategy },
+    headers: {
+      "content-type": "application/json",
+      accept: "text/event-stream",
+      "x-loading-strategy": strategy,
+      authorization: `Bearer ${await shop.token("admin")}`,
+    },
     body: JSON.stringify({ query }),
   });
   const text = await response.text();

@@ -119,8 +119,8 @@ describe("input rules", () => {
       "notes",
     ],
     [
-      "a 5 MB description",
-      `createProduct(input: { name: "Big", price: "1.00", category: "C", description: "${"d".repeat(5 * 1024 * 1024)}" }) { id }`,
+      "a description of 5,001 characters",
+      `createProduct(input: { name: "Big", price: "1.00", category: "C", description: "${"d".repeat(5001)}" }) { id }`,
       "description",
     ],
     ["a name of 201 characters", `createUser(input: { name: "${"a".repeat(201)}", email: "long@example.com" }) { id }`, "name"],

@@ -43,7 +43,10 @@ const PLACE = `mutation($input: CreateOrderInput!) { createOrder(input: $input) 
 
 describe("over Server-Sent Events (graphql-sse)", () => {
   it("delivers orderCreated with the order as committed", async () => {
-    const client = createSseClient({ url: server.url });
+    const client = createSseClient({
+      url: server.url,
+      headers: async () => ({ authorization: `Bearer ${await shop.token("admin")}` }),
+    });
     const { next, iterator } = await subscribed("orderCreated", () =>
       client.iterate<{ orderCreated: { id: string; total: string; user: { id: string }; items: { quantity: number }[] } }>({
         query: `subscription { orderCreated { id total user { id } items { quantity } } }`,
@@ -72,7 +75,7 @@ describe("over WebSocket (graphql-ws)", () => {
     const client = createWsClient({
       url: server.wsUrl,
       webSocketImpl: WebSocket,
-      connectionParams: { "x-loading-strategy": "batched" },
+      connectionParams: async () => ({ "x-loading-strategy": "batched", authorization: `Bearer ${await shop.token("admin")}` }),
     });
     const { next, iterator } = await subscribed("orderStatusChanged", () =>
       client.iterate<{ orderStatusChanged: { id: string; status: string; user: { name: string } } }>({

@@ -10,7 +10,7 @@ import { type App, createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { seedShop } from "../src/seed.js";
 import { gid } from "./support/ids.js";
-import { dataOf, freshDatabase, type GraphQLResponse, testDatabaseKind } from "./support/shop.js";
+import { dataOf, freshDatabase, type GraphQLResponse, TEST_SECRET, testDatabaseKind, testToken } from "./support/shop.js";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 
@@ -23,7 +23,13 @@ async function subscribers(redis: Redis, channel: string): Promise<number> {
 describe.runIf(testDatabaseKind === "postgres" && redisUrl)("two server instances with REDIS_URL", () => {
   it("deliver an order placed on one to a subscriber on the other", async () => {
     const database = await freshDatabase();
-    const config = loadConfig({ DATABASE_URL: database.url, REDIS_URL: redisUrl!, PORT: "0", SEED_DEMO: "0" });
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      REDIS_URL: redisUrl!,
+      PORT: "0",
+      SEED_DEMO: "0",
+      AUTH_JWT_SECRET: TEST_SECRET,
+    });
     const apps: App[] = [];
     const redis = new Redis(redisUrl!);
     try {
@@ -32,7 +38,8 @@ describe.runIf(testDatabaseKind === "postgres" && redisUrl)("two server instance
       const [first, second] = apps as [App, App];
       await seedShop(first.prisma, { users: 2, products: 2, ordersPerUser: 0, itemsPerOrder: 1 });
       const { url } = await first.listen("127.0.0.1");
-      const client = createClient({ url });
+      const token = await testToken("admin");
+      const client = createClient({ url, headers: { authorization: `Bearer ${token}` } });
       const events = client.iterate<{ orderCreated: { id: string; user: { name: string } } }>({
         query: "subscription { orderCreated { id user { name } } }",
       });
@@ -45,7 +52,7 @@ describe.runIf(testDatabaseKind === "postgres" && redisUrl)("two server instance
 
       const response = await second.yoga.fetch("http://second/graphql", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
         body: JSON.stringify({
           query: `mutation { createOrder(input: { userId: "${gid("User", 1)}", items: [{ productId: "${gid("Product", 1)}", quantity: 1 }] }) { id } }`,
         }),

@@ -1,5 +1,8 @@
 /** The real entry point, as `npm start` runs it: a process that migrates, seeds, serves and stops. */
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { START_TIMEOUT_MS, startServer } from "./support/process.js";
@@ -11,7 +14,12 @@ describe("the server process", () => {
     async () => {
       // PostgreSQL is migrated by `npm run db:migrate` (as docker-compose does); PGlite at start.
       const database = await freshDatabase();
-      const env: Record<string, string> = { DATABASE_URL: database.url, SEED_DEMO: "1" };
+      const secretDir = mkdtempSync(join(tmpdir(), "shop-secret-"));
+      const env: Record<string, string> = {
+        DATABASE_URL: database.url,
+        SEED_DEMO: "1",
+        AUTH_LOCAL_SECRET_FILE: join(secretDir, "jwt-secret"),
+      };
       if (testDatabaseKind === "postgres") {
         const migrated = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/migrate.ts"], {
           cwd: new URL("..", import.meta.url),
@@ -28,12 +36,24 @@ describe("the server process", () => {
         expect(page.status).toBe(200);
         const html = await page.text();
         expect(html).toContain("GraphiQL");
-        // It opens on the tour: example operations and the strategy header preset.
-        for (const text of ["CustomersAndTheirOrders", "PlaceOrder", "WatchOrders", "x-loading-strategy"])
+        // It opens on the tour, signed in twice: a customer tab and an admin tab, each with the
+        // strategy header preset and a token made with the local secret (created 0600 on first start).
+        for (const text of ["MyOrders", "CustomersAndTheirOrders", "PlaceOrder", "WatchOrders", "x-loading-strategy"])
           expect(html).toContain(text);
+        expect(statSync(env.AUTH_LOCAL_SECRET_FILE!).mode & 0o777).toBe(0o600);
+        const tokens = [...html.matchAll(/Bearer (ey[\w-]+\.[\w-]+\.[\w-]+)/g)].map((m) => m[1]!);
+        expect(tokens).toHaveLength(2);
+        const roles = tokens.map((t) => JSON.parse(Buffer.from(t.split(".")[1]!, "base64url").toString()).role);
+        expect(roles).toEqual(["customer", "admin"]);
+        const mine = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${tokens[0]}` },
+          body: JSON.stringify({ query: "{ me { id } users { totalCount } }" }),
+        });
+        expect((await mine.json()).data.users).toEqual({ totalCount: 1 });
         const response = await fetch(url, {
           method: "POST",
-          headers: { "content-type": "application/json", "x-loading-strategy": "batched" },
+          headers: { "content-type": "application/json", "x-loading-strategy": "batched", authorization: `Bearer ${tokens[1]}` },
           body: JSON.stringify({ query: "{ users { totalCount } products { totalCount } orders { totalCount } }" }),
         });
         const body = await response.json();
@@ -42,6 +62,7 @@ describe("the server process", () => {
       } finally {
         expect(await server.stop()).toBe(0);
         await database.drop();
+        rmSync(secretDir, { recursive: true, force: true });
       }
     },
     START_TIMEOUT_MS * 2,

@@ -77,17 +77,28 @@ export async function placeOrder(
   return { orderId, changes: { created: [orderId], stockChanged: order.lines.map((line) => line.productId) } };
 }
 
-/** Moves one order to another status, if the status machine allows it from where the order is now. */
+/**
+ * Moves one order to another status, if the status machine allows it from where the order is now.
+ * `policy` narrows it for a customer: only an order of `ownerId` (any other answers as missing),
+ * and only from the statuses in `from`.
+ */
 export async function changeOrderStatus(
   prisma: PrismaClient,
   orderId: number,
   to: OrderStatus,
-): Promise<Outcome<{ unitsReturned: number }>> {
+  policy: { ownerId?: number; from?: readonly OrderStatus[] } = {},
+): Promise<Outcome<{ orderIds: number[]; unitsReturned: number }>> {
   return inTransaction(prisma, async (tx) => {
-    const [order] = await tx.$queryRaw<{ status: OrderStatus }[]>`
-      SELECT "status"::text AS "status" FROM "Order" WHERE "id" = ${orderId} FOR UPDATE`;
-    if (!order) throw notFound("Order", orderId, "id");
+    const [order] = await tx.$queryRaw<{ status: OrderStatus; userId: number }[]>`
+      SELECT "status"::text AS "status", "userId" FROM "Order" WHERE "id" = ${orderId} FOR UPDATE`;
+    if (!order || (policy.ownerId !== undefined && order.userId !== policy.ownerId)) throw notFound("Order", orderId, "id");
     assertMove(order.status, to, "status");
+    if (policy.from && !policy.from.includes(order.status)) {
+      throw new ShopError("FORBIDDEN", `Only the shop may move an order that is ${order.status}.`, {
+        field: "status",
+        from: order.status,
+      });
+    }
     await tx.order.update({ where: { id: orderId }, data: { status: to }, select: { id: true } });
     return afterMove(tx, [orderId], to);
   });

@@ -146,6 +146,7 @@ export function connectionOptions(description: string, counted: string) {
       totalCount: t.int({
         description: `How many ${counted} match, across all pages.`,
         nullable: false,
+        complexity: 1,
         extensions: { pothosPrismaTotalCount: true },
         resolve: (parent: { totalCount?: () => Promise<number> | number }) => parent.totalCount?.() ?? 0,
       }),

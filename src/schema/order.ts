@@ -1,4 +1,5 @@
 /** The Order type, placing orders and moving them through their life. */
+import { orderingUser, orderMovePolicy, visibleOrders } from "../auth/rules.js";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import type { Prisma } from "../generated/prisma/client.js";
@@ -33,11 +34,13 @@ builder.prismaObjectFields(OrderRef, (t) => ({
   }),
   itemCount: t.int({
     description: "Units in the order: the sum of its items' quantities.",
+    complexity: 1,
     resolve: (order, _args, ctx) => ctx.loaders.itemCountOfOrder.load(order.id),
   }),
   total: t.field({
     type: "Decimal",
     description: "The sum of quantity x unit price over the order's items.",
+    complexity: 1,
     resolve: (order, _args, ctx) => ctx.loaders.totalOfOrder.load(order.id),
   }),
 }));
@@ -52,12 +55,13 @@ const OrderFilter = builder.inputType("OrderFilter", {
   }),
 });
 
-function orderWhere(filter: typeof OrderFilter.$inferInput | null | undefined): Prisma.OrderWhereInput {
+function orderWhere(filter: typeof OrderFilter.$inferInput | null | undefined, ctx: Context): Prisma.OrderWhereInput {
   const createdAt = {
     ...(filter?.createdAfter ? { gte: filter.createdAfter } : {}),
     ...(filter?.createdBefore ? { lt: filter.createdBefore } : {}),
   };
   return {
+    AND: [visibleOrders(ctx.viewer)],
     ...(filter?.status ? { status: filter.status } : {}),
     ...(filter?.userId ? { userId: dbId(filter.userId, "filter.userId") } : {}),
     ...(Object.keys(createdAt).length ? { createdAt } : {}),
@@ -68,23 +72,32 @@ builder.queryFields((t) => ({
   order: t.prismaField({
     type: "Order",
     nullable: true,
-    description: "An order by ID; null when there is none.",
+    authScopes: { signedIn: true },
+    description: "An order by ID; null when there is none (or it is not yours to see). Signed in.",
     args: { id: t.arg.globalID({ for: OrderRef, required: true, description: "The order's global ID." }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.prisma.order.findFirst({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
+      ctx.prisma.order.findFirst({
+        ...rootQuery(ctx, query),
+        where: { id: dbId(args.id, "id"), AND: [visibleOrders(ctx.viewer)] },
+      }),
   }),
   orders: t.prismaConnection(
     {
       type: "Order",
       cursor: "id",
-      description: "All orders, a page at a time.",
+      authScopes: { signedIn: true },
+      description: "The orders you may see (all of them for an admin, your own for a customer), a page at a time.",
       args: {
         filter: t.arg({ type: OrderFilter, description: "Which orders to include." }),
         orderBy: t.arg({ type: OrderOrderBy, description: "Sort order (default: id ascending)." }),
       },
-      totalCount: (_parent, args, ctx) => ctx.prisma.order.count({ where: orderWhere(args.filter) }),
+      totalCount: (_parent, args, ctx) => ctx.prisma.order.count({ where: orderWhere(args.filter, ctx) }),
       resolve: (query, _root, args, ctx) =>
-        ctx.prisma.order.findMany({ ...rootQuery(ctx, query), where: orderWhere(args.filter), orderBy: orderByOf(args.orderBy) }),
+        ctx.prisma.order.findMany({
+          ...rootQuery(ctx, query),
+          where: orderWhere(args.filter, ctx),
+          orderBy: orderByOf(args.orderBy),
+        }),
     },
     connectionOptions("A page of orders.", "orders"),
     { description: "An order in a page of orders." },
@@ -103,7 +116,10 @@ const OrderItemInput = builder.inputType("OrderItemInput", {
 const CreateOrderInput = builder.inputType("CreateOrderInput", {
   description: "A new order.",
   fields: (t) => ({
-    userId: t.globalID({ for: UserRef, required: true, description: "The customer's global ID." }),
+    userId: t.globalID({
+      for: UserRef,
+      description: "The customer's global ID: a customer's own by default (customers order for themselves); an admin names it.",
+    }),
     items: t.field({
       type: [OrderItemInput],
       required: true,
@@ -117,6 +133,7 @@ const CreateOrderInput = builder.inputType("CreateOrderInput", {
 builder.mutationFields((t) => ({
   createOrder: t.prismaField({
     type: "Order",
+    authScopes: { signedIn: true },
     description:
       "Places an order in one transaction: checks every product exists and has stock, takes the stock, records each line at today's price. Writes nothing if any check fails (NOT_FOUND, INSUFFICIENT_STOCK, BAD_USER_INPUT).",
     args: { input: t.arg({ type: CreateOrderInput, required: true, description: "The order to place." }) },
@@ -127,7 +144,7 @@ builder.mutationFields((t) => ({
         quantity: item.quantity,
       }));
       const { orderId, changes } = await placeOrder(ctx.prisma, {
-        userId: dbId(input.userId, "userId"),
+        userId: orderingUser(ctx.viewer, input.userId ? dbId(input.userId, "userId") : undefined),
         lines,
         notes: input.notes ?? "",
       });
@@ -138,15 +155,16 @@ builder.mutationFields((t) => ({
   }),
   updateOrderStatus: t.prismaField({
     type: "Order",
+    authScopes: { signedIn: true },
     description:
-      "Moves an order along: PENDING -> PROCESSING -> COMPLETED, or PENDING/PROCESSING -> CANCELLED (which returns its stock). Anything else is INVALID_STATUS_TRANSITION.",
+      "Moves an order along: PENDING -> PROCESSING -> COMPLETED, or PENDING/PROCESSING -> CANCELLED (which returns its stock). Anything else is INVALID_STATUS_TRANSITION. Admins move any order; a customer cancels their own PENDING order.",
     args: {
       id: t.arg.globalID({ for: OrderRef, required: true, description: "The order's global ID." }),
       status: t.arg({ type: OrderStatusEnum, required: true, description: "The status to move to." }),
     },
     resolve: async (query, _root, { id: globalId, status }, ctx) => {
       const id = dbId(globalId, "id");
-      const { changes } = await changeOrderStatus(ctx.prisma, id, status);
+      const { changes } = await changeOrderStatus(ctx.prisma, id, status, orderMovePolicy(ctx.viewer, status));
       publishChanges(ctx.pubsub, changes);
       return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } });
     },
@@ -178,8 +196,9 @@ const BulkOrderStatusResult = builder.objectRef<BulkResult>("BulkOrderStatusResu
 builder.mutationFields((t) => ({
   bulkUpdateOrderStatus: t.field({
     type: BulkOrderStatusResult,
+    authScopes: { admin: true },
     description:
-      "Moves every order matching the filter to another status in one transaction, if that move is allowed (see updateOrderStatus); cancelling returns their stock. A few statements, whatever the number of orders.",
+      "Moves every order matching the filter to another status in one transaction, if that move is allowed (see updateOrderStatus); cancelling returns their stock. A few statements, whatever the number of orders. Admins.",
     args: {
       filter: t.arg({ type: BulkOrderFilter, required: true, description: "Which orders." }),
       to: t.arg({ type: OrderStatusEnum, required: true, description: "The status to move them to." }),

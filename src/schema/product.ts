@@ -1,4 +1,5 @@
 /** The Product type: what the shop sells, its stock and sales; product queries and mutations. */
+import { visibleOrderItems } from "../auth/rules.js";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import type { Prisma } from "../generated/prisma/client.js";
@@ -11,9 +12,13 @@ import { rootQuery } from "./loading.js";
 import { OrderItemOrderBy } from "./order-inputs.js";
 import { OrderItemRef, ProductRef } from "./refs.js";
 
-/** The paging of `Product.orderItems`, shared by the eager plan and the loaders. */
-function orderItemsQuery(args: ListArgs, ctx: Context) {
-  return relationPage(args, (id) => ctx.loaders.orderItem.load(id));
+/**
+ * The paging of `Product.orderItems`, shared by the eager plan and the loaders: a customer sees the
+ * lines of their own orders only, filtered by the database in the same statement.
+ */
+async function orderItemsQuery(args: ListArgs, ctx: Context) {
+  const { where, ...page } = await relationPage(args, (id) => ctx.loaders.orderItem.load(id));
+  return { where: { ...where, AND: [visibleOrderItems(ctx.viewer)] }, ...page };
 }
 
 builder.prismaObjectFields(ProductRef, (t) => ({
@@ -25,13 +30,16 @@ builder.prismaObjectFields(ProductRef, (t) => ({
   createdAt: t.expose("createdAt", { type: "DateTime", description: "When the product was added." }),
   updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the product was last changed." }),
   orderItems: t.relation("orderItems", {
-    description: "The order lines for this product, a page at a time (default: oldest first, 20).",
+    authScopes: { signedIn: true },
+    description:
+      "The order lines for this product you may see (all for an admin, your own for a customer), a page at a time (default: oldest first, 20).",
     args: listArgs(t.arg, OrderItemRef, OrderItemOrderBy),
     query: (args, ctx) => orderItemsQuery(args, ctx),
     resolve: async (_query, product, args, ctx) => ctx.loaders.itemsOfProduct(await orderItemsQuery(args, ctx)).load(product.id),
   }),
   unitsSold: t.int({
     description: "Units of this product in COMPLETED orders.",
+    complexity: 1,
     resolve: (product, _args, ctx) => ctx.loaders.unitsSoldOfProduct.load(product.id),
   }),
 }));
@@ -141,7 +149,8 @@ const UpdateProductInput = builder.inputType("UpdateProductInput", {
 builder.mutationFields((t) => ({
   createProduct: t.prismaField({
     type: "Product",
-    description: "Adds a product to the catalogue.",
+    authScopes: { admin: true },
+    description: "Adds a product to the catalogue. Admins.",
     args: { input: t.arg({ type: CreateProductInput, required: true, description: "The new product." }) },
     resolve: (query, _root, { input }, ctx) =>
       ctx.prisma.product.create({
@@ -151,7 +160,8 @@ builder.mutationFields((t) => ({
   }),
   updateProduct: t.prismaField({
     type: "Product",
-    description: "Changes a product. Fails with NOT_FOUND.",
+    authScopes: { admin: true },
+    description: "Changes a product. Fails with NOT_FOUND. Admins.",
     args: {
       id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }),
       input: t.arg({ type: UpdateProductInput, required: true, description: "What to change." }),
@@ -169,7 +179,8 @@ builder.mutationFields((t) => ({
   }),
   restockProduct: t.prismaField({
     type: "Product",
-    description: "Adds units to a product's stock (atomically, safe beside concurrent orders).",
+    authScopes: { admin: true },
+    description: "Adds units to a product's stock (atomically, safe beside concurrent orders). Admins.",
     args: {
       id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }),
       quantity: t.arg.int({ required: true, description: "Units to add; at least 1.", validate: rules.units }),
@@ -183,7 +194,9 @@ builder.mutationFields((t) => ({
   }),
   deleteProduct: t.prismaField({
     type: "Product",
-    description: "Removes a product. Refused with PRODUCT_IN_USE while order items reference it. Returns the product as it was.",
+    authScopes: { admin: true },
+    description:
+      "Removes a product. Refused with PRODUCT_IN_USE while order items reference it. Returns the product as it was. Admins.",
     args: { id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }) },
     resolve: async (query, _root, { id: globalId }, ctx) => {
       const id = dbId(globalId, "id");

@@ -2,16 +2,26 @@
  * The four model types, declared before any of their fields, so that each type file can refer to
  * the others (an `after` cursor, a filter by user) without importing them: the files only add fields.
  */
+import { maySee, visibleOrderItems, visibleOrders, visibleUsers } from "../auth/rules.js";
+import type { Viewer } from "../auth/viewer.js";
 import { builder } from "../builder.js";
+import type { Context } from "../context.js";
 import { parseDbId } from "./ids.js";
 
-/** How `node(id:)` turns the id part of a global ID into a row lookup: refused unless it fits the column. */
-const byId = (typename: string) => (id: string) => ({ id: parseDbId(id, typename, "id") });
+/**
+ * How `node(id:)` finds a row: the id must fit the column, and the row must be one the viewer may
+ * see; any other answers as a missing one, so ids cannot be probed.
+ */
+const byId =
+  (typename: string, visible: (viewer: Viewer) => object = () => ({})) =>
+  (id: string, ctx: Context) => ({ id: parseDbId(id, typename, "id"), AND: [visible(ctx.viewer)] });
 
 export const UserRef = builder.prismaNode("User", {
   description: "A customer of the shop.",
   id: { field: "id" },
-  findUnique: byId("User"),
+  findUnique: byId("User", visibleUsers),
+  // Defence in depth: a user reached through a path that forgot to filter is still refused.
+  authScopes: (user, ctx) => maySee(ctx.viewer, user),
   nullable: true,
 });
 
@@ -25,13 +35,14 @@ export const ProductRef = builder.prismaNode("Product", {
 export const OrderRef = builder.prismaNode("Order", {
   description: "A customer's order. Its total is derived from its items, never stored.",
   id: { field: "id" },
-  findUnique: byId("Order"),
+  findUnique: byId("Order", visibleOrders),
+  authScopes: (order, ctx) => maySee(ctx.viewer, order),
   nullable: true,
 });
 
 export const OrderItemRef = builder.prismaNode("OrderItem", {
   description: "One line of an order: a product, how many, and the price it was ordered at.",
   id: { field: "id" },
-  findUnique: byId("OrderItem"),
+  findUnique: byId("OrderItem", visibleOrderItems),
   nullable: true,
 });

@@ -135,6 +135,7 @@ builder.queryFields((t) => ({
   salesReport: t.connection(
     {
       type: CustomerSales,
+      authScopes: { admin: true },
       description:
         "Customers by what their COMPLETED orders placed in [from, to) add up to, highest first (ties by customer id).",
       args: {
@@ -166,6 +167,7 @@ builder.queryFields((t) => ({
   customerSpending: t.connection(
     {
       type: CustomerSpending,
+      authScopes: { admin: true },
       description:
         "Every customer with their completed orders, total spent and average order value, including customers who never ordered.",
       args: { orderBy: t.arg({ type: CustomerSpendingOrderBy, description: "Sort order (default: totalSpent descending)." }) },
@@ -203,6 +205,7 @@ builder.queryFields((t) => ({
   }),
   orderStats: t.field({
     type: [OrderStats],
+    authScopes: { admin: true },
     description: "For each status (all four, zeros included), the orders placed in [from, to) and their total value.",
     args: {
       from: t.arg({ type: "DateTime", description: "Orders placed at or after this time (default: from the start)." }),

@@ -2,8 +2,10 @@
  * Live updates, published by the mutations that cause them once their transaction has committed.
  * Each event reads the current row, with loaders renewed for the event (see `renewLoaders`).
  */
+import { visibleOrders } from "../auth/rules.js";
 import { builder } from "../builder.js";
 import { type Context, renewLoaders } from "../context.js";
+import { notFound } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { dbId } from "./ids.js";
 import { rootQuery } from "./loading.js";
@@ -12,7 +14,17 @@ import { OrderRef, ProductRef } from "./refs.js";
 /** The order an event names, as it is now, read with loaders renewed for this event. */
 function currentOrder(query: Prisma.OrderFindFirstArgs, event: { orderId: number }, _args: unknown, ctx: Context) {
   renewLoaders(ctx);
-  return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: event.orderId } });
+  return ctx.prisma.order.findFirstOrThrow({
+    ...rootQuery(ctx, query),
+    where: { id: event.orderId, AND: [visibleOrders(ctx.viewer)] },
+  });
+}
+
+/** Watching an order is for those who may see it; any other answers as a missing order. */
+async function watchOrder(ctx: Context, orderId: number) {
+  const visible = await ctx.prisma.order.count({ where: { id: orderId, AND: [visibleOrders(ctx.viewer)] } });
+  if (!visible) throw notFound("Order", orderId, "orderId");
+  return ctx.pubsub.subscribe("orderStatusChanged", orderId);
 }
 
 builder.subscriptionType({ description: "Live updates, over Server-Sent Events or WebSocket (graphql-ws)." });
@@ -20,15 +32,17 @@ builder.subscriptionType({ description: "Live updates, over Server-Sent Events o
 builder.subscriptionFields((t) => ({
   orderCreated: t.prismaField({
     type: "Order",
-    description: "Every order placed from now on.",
+    authScopes: { admin: true },
+    description: "Every order placed from now on. Admins.",
     subscribe: (_root, _args, ctx) => ctx.pubsub.subscribe("orderCreated"),
     resolve: currentOrder,
   }),
   orderStatusChanged: t.prismaField({
     type: "Order",
-    description: "The order each time its status changes.",
+    authScopes: { signedIn: true },
+    description: "The order each time its status changes. Its customer and admins.",
     args: { orderId: t.arg.globalID({ for: OrderRef, required: true, description: "The order to watch." }) },
-    subscribe: (_root, args, ctx) => ctx.pubsub.subscribe("orderStatusChanged", dbId(args.orderId, "orderId")),
+    subscribe: (_root, args, ctx) => watchOrder(ctx, dbId(args.orderId, "orderId")),
     resolve: currentOrder,
   }),
   productStockChanged: t.prismaField({

@@ -1,4 +1,5 @@
 /** The User type: a customer, their orders and what they spent; user queries and mutations. */
+import { mayEditUser, visibleUsers } from "../auth/rules.js";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { isPrismaError, notFound, ShopError } from "../errors.js";
@@ -36,11 +37,13 @@ builder.prismaObjectFields(UserRef, (t) => ({
   }),
   orderCount: t.int({
     description: "How many orders the user has placed, in any status.",
+    complexity: 1,
     resolve: (user, _args, ctx) => ctx.loaders.orderCountOfUser.load(user.id),
   }),
   totalSpent: t.field({
     type: "Decimal",
     description: "What the user's COMPLETED orders add up to.",
+    complexity: 1,
     resolve: (user, _args, ctx) => ctx.loaders.totalSpentOfUser.load(user.id),
   }),
 }));
@@ -64,34 +67,53 @@ const UserFilter = builder.inputType("UserFilter", {
   validate: fieldRules({ search: rules.search }),
 });
 
-function userWhere(filter: typeof UserFilter.$inferInput | null | undefined): Prisma.UserWhereInput {
+function userWhere(filter: typeof UserFilter.$inferInput | null | undefined, ctx: Context): Prisma.UserWhereInput {
   return {
+    AND: [visibleUsers(ctx.viewer)],
     ...(filter?.active != null ? { active: filter.active } : {}),
     ...(filter?.search ? { OR: [{ name: containsText(filter.search) }, { email: containsText(filter.search) }] } : {}),
   };
 }
 
 builder.queryFields((t) => ({
+  me: t.prismaField({
+    type: "User",
+    nullable: true,
+    description: "The signed-in user; null when anonymous or signed in with an operator token.",
+    resolve: (query, _root, _args, ctx) =>
+      ctx.viewer.userId === null
+        ? null
+        : ctx.prisma.user.findFirst({ ...rootQuery(ctx, query), where: { id: ctx.viewer.userId } }),
+  }),
   user: t.prismaField({
     type: "User",
     nullable: true,
-    description: "A user by ID; null when there is none.",
+    authScopes: { signedIn: true },
+    description: "A user by ID; null when there is none (or it is not yours to see). Signed in.",
     args: { id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }) },
     resolve: (query, _root, args, ctx) =>
-      ctx.prisma.user.findFirst({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
+      ctx.prisma.user.findFirst({
+        ...rootQuery(ctx, query),
+        where: { id: dbId(args.id, "id"), AND: [visibleUsers(ctx.viewer)] },
+      }),
   }),
   users: t.prismaConnection(
     {
       type: "User",
       cursor: "id",
-      description: "All users, a page at a time.",
+      authScopes: { signedIn: true },
+      description: "The users you may see (all of them for an admin, yourself for a customer), a page at a time.",
       args: {
         filter: t.arg({ type: UserFilter, description: "Which users to include." }),
         orderBy: t.arg({ type: UserOrderBy, description: "Sort order (default: id ascending)." }),
       },
-      totalCount: (_parent, args, ctx) => ctx.prisma.user.count({ where: userWhere(args.filter) }),
+      totalCount: (_parent, args, ctx) => ctx.prisma.user.count({ where: userWhere(args.filter, ctx) }),
       resolve: (query, _root, args, ctx) =>
-        ctx.prisma.user.findMany({ ...rootQuery(ctx, query), where: userWhere(args.filter), orderBy: orderByOf(args.orderBy) }),
+        ctx.prisma.user.findMany({
+          ...rootQuery(ctx, query),
+          where: userWhere(args.filter, ctx),
+          orderBy: orderByOf(args.orderBy),
+        }),
     },
     connectionOptions("A page of users.", "users"),
     { description: "A user in a page of users." },
@@ -135,7 +157,8 @@ async function guardEmail<T>(address: string | null | undefined, write: () => Pr
 builder.mutationFields((t) => ({
   createUser: t.prismaField({
     type: "User",
-    description: "Creates a user. Fails with EMAIL_TAKEN if the email is in use.",
+    authScopes: { admin: true },
+    description: "Creates a user. Fails with EMAIL_TAKEN if the email is in use. Admins.",
     args: { input: t.arg({ type: CreateUserInput, required: true, description: "The new user." }) },
     resolve: (query, _root, { input }, ctx) =>
       guardEmail(input.email, () =>
@@ -144,13 +167,16 @@ builder.mutationFields((t) => ({
   }),
   updateUser: t.prismaField({
     type: "User",
-    description: "Changes a user. Fails with NOT_FOUND or EMAIL_TAKEN.",
+    authScopes: { signedIn: true },
+    description:
+      "Changes a user. Fails with NOT_FOUND or EMAIL_TAKEN. Admins change anyone; a customer changes their own name and email.",
     args: {
       id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }),
       input: t.arg({ type: UpdateUserInput, required: true, description: "What to change." }),
     },
     resolve: async (query, _root, { id: globalId, input }, ctx) => {
       const id = dbId(globalId, "id");
+      mayEditUser(ctx.viewer, id, input);
       try {
         return await guardEmail(input.email, () =>
           ctx.prisma.user.update({ ...rootQuery(ctx, query), where: { id }, data: given(input) }),
@@ -163,8 +189,9 @@ builder.mutationFields((t) => ({
   }),
   deleteUser: t.prismaField({
     type: "User",
+    authScopes: { admin: true },
     description:
-      "Deletes a user with their orders and items. Stock held by their PENDING or PROCESSING orders goes back to the products. Returns the user as it was.",
+      "Deletes a user with their orders and items. Stock held by their PENDING or PROCESSING orders goes back to the products. Returns the user as it was. Admins.",
     args: { id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }) },
     resolve: async (query, _root, { id: globalId }, ctx) => {
       // The whole selection is read before the rows go, whatever the strategy: afterwards there is

@@ -5,8 +5,14 @@
 import { Client, cacheExchange, fetchExchange } from "@urql/core";
 import { CustomersDocument, type OrderStatus, PlaceOrderDocument } from "./generated/graphql.js";
 
-export function shopClient(url: string): Client {
-  return new Client({ url, exchanges: [cacheExchange, fetchExchange], requestPolicy: "network-only" });
+/** A client for the API at `url`, signed in with `token` (from the identity provider). */
+export function shopClient(url: string, token: string): Client {
+  return new Client({
+    url,
+    exchanges: [cacheExchange, fetchExchange],
+    requestPolicy: "network-only",
+    fetchOptions: { headers: { authorization: `Bearer ${token}` } },
+  });
 }
 
 export interface CustomerSummary {

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
 import { type App, createApp } from "../../src/app.js";
+import { createTokens } from "../../src/auth/tokens.js";
 import { loadConfig } from "../../src/config.js";
 import type { ShopEvents } from "../../src/pubsub.js";
 import { type SeedSizes, seedShop } from "../../src/seed.js";
@@ -36,8 +37,16 @@ export interface GraphQLResponse<D = any> {
   extensions?: { sql?: { strategy: Strategy; count: number; statements: RecordedStatement[] } };
 }
 
+/** The secret test shops sign their tokens with. */
+export const TEST_SECRET = "test-secret-of-at-least-thirty-two-characters";
+
+/** Who a test request runs as: an admin operator unless it says otherwise. */
+export type As = "admin" | "anonymous" | { customer: number } | { admin: number };
+
 export interface TestShop {
   app: App;
+  /** A valid token for `who` (`Bearer` not included). */
+  token(who: Exclude<As, "anonymous">, expiresIn?: string): Promise<string>;
   prisma: App["prisma"];
   /** Resolves once the server listens on this topic (call it before the client subscribes). */
   subscribed(topic: keyof ShopEvents): Promise<void>;
@@ -45,12 +54,32 @@ export interface TestShop {
   gql<D = any>(
     query: string,
     variables?: Record<string, unknown>,
-    options?: { strategy?: string; headers?: Record<string, string> },
+    options?: { strategy?: string; headers?: Record<string, string>; as?: As },
   ): Promise<GraphQLResponse<D>>;
   fetch(request: Request): Promise<Response>;
   /** Every row of every table, to prove that a refused request wrote nothing. */
   snapshot(): Promise<string>;
   close(): Promise<void>;
+}
+
+const testTokens = createTokens({
+  mode: "jwt",
+  secret: { kind: "configured", value: TEST_SECRET },
+  jwksUrl: undefined,
+  issuer: undefined,
+  audience: undefined,
+});
+
+/** A valid token for `who`, signed with the test shops' secret. */
+export function testToken(who: Exclude<As, "anonymous">, expiresIn = "5m"): Promise<string> {
+  return testTokens.sign!(
+    who === "admin"
+      ? { role: "admin", userId: null }
+      : "customer" in who
+        ? { role: "customer", userId: who.customer }
+        : { role: "admin", userId: who.admin },
+    expiresIn,
+  );
 }
 
 /** Which database this test run targets: the vitest project sets SHOP_TEST_DB. */
@@ -115,6 +144,8 @@ export async function createTestShop(
     PORT: "0",
     SEED_DEMO: "0",
     SQL_EXPLAIN: options.sqlExplain === false ? "0" : "1",
+    AUTH_JWT_SECRET: TEST_SECRET,
+    RATE_LIMIT_PER_MINUTE: "0",
     ...options.env,
   });
   const app = await createApp(config, { log: () => undefined, logging: false, eventTarget: events.target });
@@ -133,13 +164,15 @@ export async function createTestShop(
       ]);
       return JSON.stringify({ users, products, orders, items });
     },
-    async gql(query, variables, { strategy, headers } = {}) {
+    token: testToken,
+    async gql(query, variables, { strategy, headers, as = "admin" } = {}) {
       const response = await app.yoga.fetch("http://shop.test/graphql", {
         method: "POST",
         headers: {
           "content-type": "application/json",
           accept: "application/graphql-response+json",
           ...(strategy ? { [STRATEGY_HEADER]: strategy } : {}),
+          ...(as === "anonymous" ? {} : { authorization: `Bearer ${await testToken(as)}` }),
           ...headers,
         },
         body: JSON.stringify({ query, variables }),
