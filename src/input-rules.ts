@@ -14,11 +14,16 @@ export const MAX_PAGE_SIZE = 100;
 /** The most lines one order may have. */
 export const MAX_ORDER_LINES = 100;
 
+// PostgreSQL text cannot hold NUL, and no name or note needs the other control characters.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
 const text = (max: number) =>
   z
     .string()
     .trim()
-    .max(max, { error: `must be at most ${max} characters` });
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine((value) => !CONTROL.test(value), { error: "must not contain control characters" });
 
 const requiredText = (max: number) => text(max).min(1, { error: "must not be empty" });
 
@@ -59,6 +64,7 @@ export const rules = {
     .trim()
     .toLowerCase()
     .max(254, { error: "must be at most 254 characters" })
+    .refine((value) => !CONTROL.test(value), { error: "must not contain control characters" })
     .regex(EMAIL, { error: 'must be an email address such as "ada@example.com"' }),
   age: wholeNumber(0, 150),
   stock: wholeNumber(0, MAX_STOCK),

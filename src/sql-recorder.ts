@@ -51,6 +51,16 @@ export class SqlRecorder {
 
 const storage = new AsyncLocalStorage<SqlRecorder>();
 
+let sent = 0;
+
+/**
+ * How many statements this process has sent through recording adapters, inside requests or not: a
+ * request refused before execution must leave it unchanged (tests assert that limits run no SQL).
+ */
+export function statementsSent(): number {
+  return sent;
+}
+
 /** Runs `fn` so that every statement it causes, however deep, is recorded in `recorder`. */
 export function withSqlRecorder<T>(recorder: SqlRecorder, fn: () => T): T {
   return storage.run(recorder, fn);
@@ -65,6 +75,7 @@ function recordQueries<Q extends SqlQueryable>(target: Q): Q {
         return async (query: SqlQuery) => {
           const recorder = storage.getStore();
           recorder?.admit();
+          sent++;
           const startedAt = performance.now();
           const result = await obj.queryRaw(query);
           recorder?.record(query.sql, startedAt, result.rows.length);
@@ -75,6 +86,7 @@ function recordQueries<Q extends SqlQueryable>(target: Q): Q {
         return async (query: SqlQuery) => {
           const recorder = storage.getStore();
           recorder?.admit();
+          sent++;
           const startedAt = performance.now();
           const affected = await obj.executeRaw(query);
           recorder?.record(query.sql, startedAt, affected);
