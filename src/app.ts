@@ -94,7 +94,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         });
       }),
     async close() {
-      http.server.closeIdleConnections();
       await http.close();
       await events.close();
       await rateRedis?.quit();

@@ -94,11 +94,15 @@ export function maskError(error: unknown): Error {
       extensions: { code: "BAD_USER_INPUT" },
     });
   }
-  // A request error: the executor refused the variables before running anything (it marks such
-  // errors HTTP 400 and they have no path). The message is graphql-js' own, naming the variable.
+  // A request error: refused before anything ran (the executor marks such errors HTTP 400, and they
+  // have no path), such as variables that do not fit their types: graphql-js' message, and
+  // BAD_USER_INPUT unless the error already says what it is (a limit, a persisted query).
   if (isGraphQLErrorLike(error) && isRequestError(error as GraphQLError)) {
     const { nodes, extensions } = error as GraphQLError;
-    return new GraphQLError((error as GraphQLError).message, { nodes, extensions: { ...extensions, code: "BAD_USER_INPUT" } });
+    return new GraphQLError((error as GraphQLError).message, {
+      nodes,
+      extensions: { ...extensions, code: extensions.code ?? "BAD_USER_INPUT" },
+    });
   }
   if (isPrismaError(original, "P2025")) {
     return new GraphQLError("The record does not exist.", { ...pathOf(error), extensions: { code: "NOT_FOUND" } });

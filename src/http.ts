@@ -42,7 +42,7 @@ function needsLength(request: IncomingMessage): boolean {
 export function createHttpServer(
   yoga: ShopServer,
   options: { identify: Identify; limits: Limits },
-): { server: Server; close(): Promise<void> } {
+): { server: Server; close(graceMs?: number): Promise<void> } {
   const server = createServer((request, response) => {
     if (needsLength(request)) {
       response.writeHead(411, { "content-type": "application/json; charset=utf-8", connection: "close" });
@@ -116,9 +116,24 @@ export function createHttpServer(
   );
   return {
     server,
-    async close() {
+    /**
+     * Stops accepting, closes the WebSockets, and waits for open requests; after `graceMs` the
+     * connections still open (an SSE subscription nobody ended) are cut.
+     */
+    async close(graceMs = 10_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
       await wsHandle.dispose();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, graceMs);
+      });
+      await Promise.race([closed, late]);
+      clearTimeout(timer);
+      await closed;
     },
   };
 }

@@ -94,7 +94,7 @@ export function useLimits(limits: Limits): Plugin {
         try {
           return parse(source, { ...options, maxTokens: limits.tokens });
         } catch (error) {
-          if (error instanceof GraphQLError && /more th[ae]n \d+ tokens/.test(error.message)) {
+          if (error instanceof GraphQLError && /contains more th\w* \d+ tokens/.test(error.message)) {
             throw limitExceeded("tokens", limits.tokens, limits.tokens + 1, "The document is too long");
           }
           throw error;
