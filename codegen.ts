@@ -14,6 +14,9 @@ const config: CodegenConfig = {
   generates: {
     "test/client/generated/": {
       preset: "client",
+      // persisted-documents.json: the trusted documents (hash to operation) the server can be told
+      // to run exclusively (PERSISTED_OPERATIONS=only with PERSISTED_OPERATIONS_FILE).
+      presetConfig: { persistedDocuments: true },
       config: {
         // The custom scalars cross the wire as strings: exact money, ISO 8601 times.
         scalars: { DateTime: "string", Decimal: "string" },

@@ -24,7 +24,11 @@ describe.runIf(testDatabaseKind === "pglite")("a typed client from graphql-codeg
 
   beforeAll(async () => {
     await generate({ ...config, cwd: root.pathname, silent: true }, true);
-    shop = await createTestShop({ seed: { users: 6, products: 4, ordersPerUser: 2, itemsPerOrder: 1 } });
+    // The server runs the client's trusted documents and nothing else.
+    shop = await createTestShop({
+      seed: { users: 6, products: 4, ordersPerUser: 2, itemsPerOrder: 1 },
+      env: { PERSISTED_OPERATIONS: "only", PERSISTED_OPERATIONS_FILE: "test/client/generated/persisted-documents.json" },
+    });
     server = await listen(shop);
   }, 120_000);
   afterAll(async () => {
@@ -61,5 +65,9 @@ describe.runIf(testDatabaseKind === "pglite")("a typed client from graphql-codeg
     const product = await shop.prisma.product.findFirstOrThrow({ where: { stock: { gt: 0 } } });
     const placed = await placeOrder(client, gid("User", 1), gid("Product", product.id), 1);
     expect(placed).toMatchObject({ status: "PENDING", total: product.price.toFixed(2), stock: product.stock - 1 });
+    // Anything but the trusted documents is refused, even for an admin.
+    const arbitrary = await shop.gql("{ products(first: 1) { totalCount } }");
+    expect(arbitrary.data).toBeUndefined();
+    expect(arbitrary.errors?.[0]?.message).toMatch(/persisted/i);
   });
 });
