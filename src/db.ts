@@ -2,13 +2,13 @@
  * The one place a PrismaClient and its driver adapter are made. Embedded PGlite and PostgreSQL get
  * the same client, the same generated SQL and the same statement recording.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
-import type { DatabaseConfig } from "./config.js";
+import { ConfigError, type DatabaseConfig } from "./config.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { recordingAdapter } from "./sql-recorder.js";
 
@@ -32,8 +32,48 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** The embedded database is in use by another process: two writers would lose each other's work. */
+export class DatabaseInUse extends ConfigError {
+  override name = "DatabaseInUse";
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the folder's lock file, or refuses naming the process that holds it. A lock left by a
+ * process that no longer runs (killed, crashed) is taken over.
+ */
+function lockFolder(dir: string): () => void {
+  // Beside the folder, not in it: the folder is PostgreSQL's own data directory.
+  const file = `${dir.replace(/\/+$/, "")}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: "wx" });
+      return () => rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number(readFileSync(file, "utf8"));
+      if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
+        throw new DatabaseInUse(
+          `The embedded database in ${dir} is in use by process ${holder} (a running server?); stop it first, or use PostgreSQL for more than one process.`,
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new DatabaseInUse(`The embedded database in ${dir} could not be locked.`);
+}
+
 function openPglite(config: Extract<DatabaseConfig, { kind: "pglite" }>) {
   if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+  const unlock = config.dataDir ? lockFolder(config.dataDir) : () => undefined;
   const client = new PGlite(config.dataDir);
   const adapter: SqlDriverAdapterFactory = new PrismaPGlite(client);
   return {
@@ -45,7 +85,10 @@ function openPglite(config: Extract<DatabaseConfig, { kind: "pglite" }>) {
           query: async <Row>(sql: string, params?: unknown[]) => (await tx.query<Row>(sql, params)).rows,
         }),
       ),
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+      unlock();
+    },
   };
 }
 
