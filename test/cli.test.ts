@@ -1,0 +1,85 @@
+/**
+ * The command-line programs an operator meets first: `npm run token` signs tokens the server
+ * accepts, and the embedded database refuses a second process instead of letting two writers lose
+ * each other's work.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/app.js";
+import { loadConfig } from "../src/config.js";
+import { DatabaseInUse, openDatabase } from "../src/db.js";
+import { migrate } from "../src/migrate.js";
+import { seedShop } from "../src/seed.js";
+import { testDatabaseKind } from "./support/shop.js";
+
+const dir = mkdtempSync(join(tmpdir(), "shop-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const env = { DATABASE_URL: `file:${join(dir, "db")}`, AUTH_LOCAL_SECRET_FILE: join(dir, "secret") };
+const token = (...args: string[]) =>
+  promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/token.ts", ...args], {
+    cwd: new URL("..", import.meta.url),
+    env: { ...process.env, NODE_ENV: "", AUTH: "", AUTH_JWT_SECRET: "", AUTH_JWKS_URL: "", ...env },
+  });
+
+describe.runIf(testDatabaseKind === "pglite")("npm run token", () => {
+  it("prints tokens the server accepts: a customer's by email, an operator's, the token alone on the last line", async () => {
+    const db = await openDatabase(loadConfig(env).database);
+    await migrate(db);
+    await seedShop(db.prisma, { users: 3, products: 2, ordersPerUser: 1, itemsPerOrder: 1 });
+    const ada = await db.prisma.user.findFirstOrThrow({ where: { active: true }, orderBy: { id: "asc" } });
+    await db.close();
+
+    const customer = (await token("--user", ada.email, "--expires", "10m")).stdout.trim().split("\n");
+    const operator = (await token("--role", "admin")).stdout.trim().split("\n");
+    expect(customer[0]).toContain(`user ${ada.id}`);
+    expect(operator[0]).toContain("an operator");
+
+    const app = await createApp(loadConfig({ ...env, SEED_DEMO: "0" }), { log: () => undefined, logging: false });
+    try {
+      const ask = async (jwt: string) => {
+        const res = await app.yoga.fetch("http://cli.test/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${jwt}` },
+          body: JSON.stringify({ query: "{ me { id } users { totalCount } }" }),
+        });
+        return (await res.json()) as { data: { me: { id: string } | null; users: { totalCount: number } } };
+      };
+      expect((await ask(customer.at(-1)!)).data.users.totalCount).toBe(1);
+      expect((await ask(operator.at(-1)!)).data).toEqual({ me: null, users: { totalCount: 3 } });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.each([
+    [["--role", "root"], "--role must be customer or admin"],
+    [["--user", "1", "--expires", "soon"], "--expires takes a number and a unit"],
+    [["--role", "customer"], "A customer token needs --user."],
+    [["--usr", "1"], "Unknown option '--usr'"],
+  ])("refuses %j with one line and the usage, exit 2", async (args, line) => {
+    const failed = await token(...args).catch((error: { code: number; stderr: string }) => error);
+    expect(failed).toMatchObject({ code: 2 });
+    const lines = (failed as { stderr: string }).stderr.trim().split("\n");
+    expect(lines[0]).toContain(line);
+    expect(lines[1]).toMatch(/^usage: npm run token -- /);
+  });
+});
+
+describe.runIf(testDatabaseKind === "pglite")("the embedded database", () => {
+  it("is refused to a second process while one holds it, and taken over from one that died", async () => {
+    const folder = join(dir, "locked");
+    const config = loadConfig({ DATABASE_URL: `file:${folder}` }).database;
+    // A lock held by a process that runs (our parent, the test runner) …
+    writeFileSync(`${folder}.lock`, String(process.ppid));
+    await expect(openDatabase(config)).rejects.toThrow(DatabaseInUse);
+    await expect(openDatabase(config)).rejects.toThrow(/in use by process \d+ .*stop it first/);
+    // … and one left by a process that is gone.
+    writeFileSync(`${folder}.lock`, "2147483646");
+    const db = await openDatabase(config);
+    await db.close();
+  });
+});
