@@ -5,7 +5,7 @@
  * caps; and the queries this project shows (GraphiQL's tour) fit under the defaults.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, print } from "graphql";
@@ -96,8 +96,11 @@ describe("limits checked before any SQL", () => {
     expect(await refused(query, "aliases", { strategy: "lazy" })).toMatchObject({ value: 100 });
   });
 
-  it("the queries GraphiQL opens with fit under every default", async () => {
-    for (const tour of [CUSTOMER_TOUR("Ada"), ADMIN_TOUR]) {
+  it("the queries GraphiQL opens with, and the README's, fit under every default", async () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(examples.length).toBeGreaterThan(0);
+    for (const tour of [CUSTOMER_TOUR("Ada"), ADMIN_TOUR, ...examples]) {
       for (const definition of parse(tour).definitions) {
         if (definition.kind !== "OperationDefinition" || definition.operation !== "query") continue;
         const res = await shop.gql(print(definition));
