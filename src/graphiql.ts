@@ -141,6 +141,8 @@ export async function graphiqlOptions(auth: GraphiQLAuth): Promise<GraphiQLOptio
   return {
     ...base,
     defaultQuery: CUSTOMER_TOUR(customer.name),
+    // GraphiQL fills the first tab's headers (and a new tab's) from here, not from defaultTabs.
+    headers: headers(`Bearer ${customerToken}`),
     defaultTabs: [
       { query: CUSTOMER_TOUR(customer.name), headers: headers(`Bearer ${customerToken}`) },
       { query: ADMIN_TOUR, headers: headers(`Bearer ${adminToken}`) },

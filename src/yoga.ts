@@ -9,6 +9,7 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
+import { GraphQLError } from "graphql";
 import {
   createLRUCache,
   createYoga,
@@ -108,8 +109,29 @@ function useFormPostProtection(): Plugin {
   const csrf = useCSRFPrevention({ requestHeaders: ["x-graphql-csrf"] });
   return {
     onRequestParse(payload) {
-      if (payload.request.method !== "GET") return csrf.onRequestParse?.(payload);
+      if (payload.request.method === "GET") return;
+      try {
+        return csrf.onRequestParse?.(payload);
+      } catch {
+        throw new GraphQLError("A form or text POST needs the x-graphql-csrf header; send JSON, or add the header.", {
+          extensions: { code: "BAD_REQUEST", http: { status: 403 } },
+        });
+      }
     },
+  };
+}
+
+/** JSON-array batching up to `max` operations; a larger batch is refused whole, before any runs. */
+function useBatchLimit(max: number): Plugin {
+  return {
+    onRequestParse: () => ({
+      onRequestParseDone({ requestParserResult }) {
+        if (Array.isArray(requestParserResult) && requestParserResult.length > max) {
+          const error = limitExceeded("batch", max, requestParserResult.length, "Too many operations in one batch");
+          throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 413 } } });
+        }
+      },
+    }),
   };
 }
 
@@ -141,6 +163,8 @@ function useSecurityHeaders(): Plugin {
     onResponse({ response }) {
       response.headers.set("x-content-type-options", "nosniff");
       response.headers.set("referrer-policy", "no-referrer");
+      // CORS answers depend on the Origin: caches must keep them apart.
+      response.headers.append("vary", "Origin");
       if (!response.headers.get("content-type")?.startsWith("text/html")) return;
       response.headers.set("x-frame-options", "DENY");
       response.headers.set(
@@ -189,12 +213,18 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
     },
     maskedErrors: { maskError },
     logging: options.logging ?? true,
-    cors: config.corsOrigins.length
-      ? { origin: config.corsOrigins, credentials: false, methods: ["GET", "POST"], maxAge: 600 }
-      : false,
-    batching: config.limits.batch > 0 ? { limit: config.limits.batch } : false,
+    // An origin not on the list gets no CORS headers at all (not even `null`).
+    cors: (request) => {
+      const origin = request.headers.get("origin");
+      return origin && config.corsOrigins.includes(origin)
+        ? { origin: [origin], credentials: false, methods: ["GET", "POST"], maxAge: 600 }
+        : false;
+    },
+    // The count is checked by useBatchLimit, so that its refusal is a LIMIT_EXCEEDED like the others.
+    batching: config.limits.batch > 0 ? { limit: Number.MAX_SAFE_INTEGER } : false,
     plugins: [
       useBodyLimit(config.limits.bodyBytes),
+      useBatchLimit(config.limits.batch),
       useFormPostProtection(),
       useSecurityHeaders(),
       ...persistedOperationPlugins(config, options.persistedOperations),

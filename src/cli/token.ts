@@ -29,7 +29,8 @@ async function main() {
   const role = (values.role ?? "customer") as Role;
   if (!ROLES.includes(role)) throw new UsageError(`--role must be customer or admin; got ${values.role}.`);
   const expires = values.expires ?? "1h";
-  if (!/^\d+[smhdw]$/.test(expires)) throw new UsageError(`--expires takes a number and a unit (s, m, h, d, w), e.g. 30m; got ${expires}.`);
+  if (!/^\d+[smhdw]$/.test(expires))
+    throw new UsageError(`--expires takes a number and a unit (s, m, h, d, w), e.g. 30m; got ${expires}.`);
   if (role === "customer" && !values.user) throw new UsageError("A customer token needs --user.");
 
   const config = loadConfig();
@@ -53,7 +54,9 @@ async function main() {
   }
   const token = await tokens.sign({ role, userId: user?.id ?? null }, expires);
   const who = user ? `${user.name} (user ${user.id})` : "an operator (no customer)";
-  console.log(`${role === "admin" ? "An" : "A"} ${role} token for ${who}, valid for ${expires}; send it as Authorization: Bearer <token>.`);
+  console.log(
+    `${role === "admin" ? "An" : "A"} ${role} token for ${who}, valid for ${expires}; send it as Authorization: Bearer <token>.`,
+  );
   console.log(token);
 }
 
