@@ -12,6 +12,8 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Two files at a time: much of a file's time is waiting (a database starting, a process spawned).
+    maxWorkers: 2,
     projects: [
       { extends: true as const, test: { name: "pglite", include: ["test/**/*.test.ts"], env: { SHOP_TEST_DB: "pglite" } } },
       ...(withPostgres

@@ -16,6 +16,7 @@ import { getDatamodel } from "./generated/pothos-prisma-types.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import { rules } from "./input-rules.js";
 import { loadCost } from "./limits/cost.js";
+import { decodeNodeID } from "./schema/node-ids.js";
 
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
@@ -78,8 +79,10 @@ export const builder = new SchemaBuilder<{
       validate: rules.pageSize,
     },
     lastArgOptions: { description: "Return at most this many items from the end (at most 100).", validate: rules.pageSize },
-    afterArgOptions: { description: "Return the items after this cursor." },
-    beforeArgOptions: { description: "Return the items before this cursor." },
+    afterArgOptions: { description: "Return the items after this cursor.", validate: rules.cursor },
+    beforeArgOptions: { description: "Return the items before this cursor.", validate: rules.cursor },
+    // Only the four node types: any other type name in an ID is the client's mistake, not a lookup.
+    decodeGlobalID: decodeNodeID,
     idFieldOptions: { description: "A globally unique, opaque identifier; refetch the object with `node(id:)`." },
     nodeTypeOptions: { description: "An object with a global ID, refetchable through `node(id:)`." },
     pageInfoTypeOptions: { description: "Relay pagination information for a connection." },

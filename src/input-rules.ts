@@ -11,6 +11,23 @@ import { MAX_STOCK } from "./orders/stock.js";
 export const DEFAULT_PAGE_SIZE = 20;
 /** The most items one page may hold; `first`/`last` above it are refused rather than quietly cut. */
 export const MAX_PAGE_SIZE = 100;
+/** The largest offset a report's cursor may name. */
+const MAX_OFFSET = 9_999_999;
+
+/**
+ * A connection cursor as this server makes them: Pothos' `GPC:N:<id>` for the lists of rows, and
+ * `OffsetConnection:<offset>` for the reports. Anything else would reach the database as a value
+ * its column cannot hold, or as a negative OFFSET.
+ */
+function isCursor(cursor: string): boolean {
+  const text = Buffer.from(cursor, "base64").toString("utf8");
+  if (Buffer.from(text, "utf8").toString("base64").replace(/=+$/, "") !== cursor.replace(/=+$/, "")) return false;
+  const row = /^GPC:N:(\d{1,10})$/.exec(text);
+  if (row) return Number(row[1]) >= 1 && Number(row[1]) <= 2_147_483_647;
+  const offset = /^OffsetConnection:(\d{1,7})$/.exec(text);
+  return offset !== null && Number(offset[1]) <= MAX_OFFSET;
+}
+
 /** The most lines one order may have. */
 export const MAX_ORDER_LINES = 100;
 
@@ -77,6 +94,8 @@ export const rules = {
     .array(z.unknown())
     .min(1, { error: "must have at least one item" })
     .max(MAX_ORDER_LINES, { error: `must have at most ${MAX_ORDER_LINES} items` }),
+  /** `after` or `before` of a connection. */
+  cursor: z.string().refine(isCursor, { error: "is not a cursor this server gave out" }),
   /** `first` or `last`. */
   pageSize: z
     .number()

@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.js";
+import { UsageError } from "../src/cli/run.js";
+import { parseTokenArgs } from "../src/cli/token.js";
 import { loadConfig } from "../src/config.js";
 import { DatabaseInUse, openDatabase } from "../src/db.js";
 import { migrate } from "../src/migrate.js";
@@ -60,12 +62,16 @@ describe.runIf(testDatabaseKind === "pglite")("npm run token", () => {
     [["--user", "1", "--expires", "soon"], "--expires takes a number and a unit"],
     [["--role", "customer"], "A customer token needs --user."],
     [["--usr", "1"], "Unknown option '--usr'"],
-  ])("refuses %j with one line and the usage, exit 2", async (args, line) => {
-    const failed = await token(...args).catch((error: { code: number; stderr: string }) => error);
+  ])("refuses %j with a one-line usage error", (args, line) => {
+    expect(() => parseTokenArgs(args)).toThrow(UsageError);
+    expect(() => parseTokenArgs(args)).toThrow(line);
+  });
+
+  it("prints a usage error as one line and the usage, and exits 2", async () => {
+    const failed = await token("--role", "root").catch((error: { code: number; stderr: string }) => error);
     expect(failed).toMatchObject({ code: 2 });
     const lines = (failed as { stderr: string }).stderr.trim().split("\n");
-    expect(lines[0]).toContain(line);
-    expect(lines[1]).toMatch(/^usage: npm run token -- /);
+    expect(lines).toEqual(["--role must be customer or admin; got root.", expect.stringMatching(/^usage: npm run token -- /)]);
   });
 });
 

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UsageError } from "../src/cli/run.js";
+import { parseSizes } from "../src/cli/seed.js";
 import { resetShop, seedShop } from "../src/seed.js";
 import { createTestShop, type TestShop, testDatabaseKind } from "./support/shop.js";
 
@@ -73,19 +75,25 @@ describe("npm run db:seed", () => {
     },
   );
 
-  it.runIf(testDatabaseKind === "pglite").each([
+  it.each([
     [["--users", "lots"], "--users must be a whole number of at least 0; got lots."],
     [["--user", "5"], "Unknown option '--user'"],
     // `npm run db:seed --users 5` (no `--`): npm keeps the flag and passes only "5".
-    [["5"], 'Unexpected argument "5": put -- between db:seed and the options.'],
-  ])("refuses %j with one line and the usage, exit 2", async (args, line) => {
-    const failed = await run(...args).then(
+    [["5"], 'Unexpected argument "5": put -- between the npm script and the options.'],
+    [["--products", "2", "--items-per-order", "3"], "--items-per-order (3) cannot exceed --products (2)"],
+  ])("refuses %j with a one-line usage error", (args, line) => {
+    expect(() => parseSizes(args)).toThrow(UsageError);
+    expect(() => parseSizes(args)).toThrow(line);
+  });
+
+  it.runIf(testDatabaseKind === "pglite")("prints a usage error as one line and the usage, and exits 2", async () => {
+    const failed = await run("--user", "5").then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );
     expect(failed?.code).toBe(2);
     const lines = failed!.stderr.trim().split("\n");
-    expect(lines[0]).toContain(line);
+    expect(lines[0]).toBe("Unknown option '--user'");
     expect(lines[1]).toMatch(/^usage: npm run db:seed -- /);
     expect(failed!.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
   });

@@ -1,9 +1,10 @@
 /** `npm run db:migrate`: applies pending migrations to the configured database. */
-import { ConfigError, loadConfig } from "../config.js";
+import { loadConfig } from "../config.js";
 import { openDatabase } from "../db.js";
 import { migrate } from "../migrate.js";
+import { runCli } from "./run.js";
 
-try {
+runCli(import.meta.url, "usage: npm run db:migrate", async () => {
   const config = loadConfig();
   const db = await openDatabase(config.database);
   try {
@@ -14,7 +15,4 @@ try {
   } finally {
     await db.close();
   }
-} catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exitCode = 1;
-}
+});

@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { printSchema } from "graphql";
 import { schema } from "../schema/index.js";
+import { isMain } from "./run.js";
 
 /** Where the printed schema lives. */
 export const SCHEMA_FILE = fileURLToPath(new URL("../schema.graphql", import.meta.url));
@@ -16,7 +17,7 @@ export function printedSchema(): string {
   return `${printSchema(schema)}\n`;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMain(import.meta.url)) {
   writeFileSync(SCHEMA_FILE, printedSchema());
   console.log(`Wrote ${SCHEMA_FILE}`);
 }

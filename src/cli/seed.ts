@@ -10,12 +10,10 @@ import { ConfigError, loadConfig } from "../config.js";
 import { openDatabase } from "../db.js";
 import { migrate } from "../migrate.js";
 import { DEMO_SIZES, isShopEmpty, resetShop, type SeedSizes, seedShop } from "../seed.js";
+import { runCli, UsageError, usageErrorOf } from "./run.js";
 
 const USAGE = `usage: npm run db:seed -- [--users N] [--products N] [--orders-per-user N] [--items-per-order N] [--reset]
   defaults: --users ${DEMO_SIZES.users} --products ${DEMO_SIZES.products} --orders-per-user ${DEMO_SIZES.ordersPerUser} --items-per-order ${DEMO_SIZES.itemsPerOrder}`;
-
-/** A mistake in the command line: exit 2 with the usage. */
-class UsageError extends Error {}
 
 function count(name: string, raw: string | undefined, fallback: number, min: number): number {
   if (raw === undefined) return fallback;
@@ -24,7 +22,8 @@ function count(name: string, raw: string | undefined, fallback: number, min: num
   return value;
 }
 
-function parseSizes(args: string[]): { sizes: SeedSizes; reset: boolean } {
+/** The sizes and flags a command line asks for; throws UsageError on a mistake. */
+export function parseSizes(args: string[]): { sizes: SeedSizes; reset: boolean } {
   let values: ReturnType<typeof parse>["values"];
   function parse() {
     return parseArgs({
@@ -42,24 +41,20 @@ function parseSizes(args: string[]): { sizes: SeedSizes; reset: boolean } {
   try {
     values = parse().values;
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      throw new UsageError(
-        `Unexpected argument ${JSON.stringify(args.find((a) => !a.startsWith("--")))}: put -- between db:seed and the options.`,
-      );
-    }
-    if (code?.startsWith("ERR_PARSE_ARGS")) throw new UsageError((error as Error).message.split("\n")[0]!);
-    throw error;
+    throw usageErrorOf(error, args);
   }
-  return {
-    reset: values.reset ?? false,
-    sizes: {
-      users: count("users", values.users, DEMO_SIZES.users, 0),
-      products: count("products", values.products, DEMO_SIZES.products, 1),
-      ordersPerUser: count("orders-per-user", values["orders-per-user"], DEMO_SIZES.ordersPerUser, 0),
-      itemsPerOrder: count("items-per-order", values["items-per-order"], DEMO_SIZES.itemsPerOrder, 1),
-    },
+  const sizes = {
+    users: count("users", values.users, DEMO_SIZES.users, 0),
+    products: count("products", values.products, DEMO_SIZES.products, 1),
+    ordersPerUser: count("orders-per-user", values["orders-per-user"], DEMO_SIZES.ordersPerUser, 0),
+    itemsPerOrder: count("items-per-order", values["items-per-order"], DEMO_SIZES.itemsPerOrder, 1),
   };
+  if (sizes.itemsPerOrder > sizes.products) {
+    throw new UsageError(
+      `--items-per-order (${sizes.itemsPerOrder}) cannot exceed --products (${sizes.products}): an order lists each product once.`,
+    );
+  }
+  return { sizes, reset: values.reset ?? false };
 }
 
 async function main() {
@@ -99,11 +94,4 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    console.error(`${error.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+runCli(import.meta.url, USAGE, main);

@@ -12,9 +12,11 @@
  */
 import {
   type FieldNode,
+  type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLNamedType,
   type GraphQLOutputType,
+  type GraphQLSchema,
   getArgumentValues,
   getNamedType,
   isInterfaceType,
@@ -24,7 +26,6 @@ import {
   isObjectType,
   Kind,
   type SelectionSetNode,
-  type ValidationContext,
 } from "graphql";
 import { DEFAULT_PAGE_SIZE } from "../input-rules.js";
 
@@ -68,12 +69,13 @@ function costOfField(field: GraphQLField<unknown, unknown>, node: FieldNode, var
 
 /** The estimated cost and depth of a selection set on a type. */
 export function estimate(
-  context: ValidationContext,
+  schema: GraphQLSchema,
+  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
   selectionSet: SelectionSetNode,
   type: GraphQLNamedType,
   variables: Record<string, unknown>,
   ctx: unknown,
-  fragments: ReadonlySet<string> = new Set(),
+  spread: ReadonlySet<string> = new Set(),
 ): { cost: number; depth: number } {
   let cost = 0;
   let depth = 0;
@@ -89,18 +91,19 @@ export function estimate(
       if (!field) continue;
       const { field: own, multiplier } = costOfField(field, selection, variables, ctx);
       const inner = selection.selectionSet
-        ? estimate(context, selection.selectionSet, getNamedType(field.type), variables, ctx, fragments)
+        ? estimate(schema, fragments, selection.selectionSet, getNamedType(field.type), variables, ctx, spread)
         : { cost: 0, depth: 0 };
       add({ cost: own + multiplier * inner.cost, depth: inner.depth }, 1);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const on = selection.typeCondition ? context.getSchema().getType(selection.typeCondition.name.value) : type;
-      if (on) add(estimate(context, selection.selectionSet, on, variables, ctx, fragments));
+      const on = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type;
+      if (on) add(estimate(schema, fragments, selection.selectionSet, on, variables, ctx, spread));
     } else {
-      const fragment = context.getFragment(selection.name.value);
+      const fragment = fragments[selection.name.value];
       // A fragment that spreads itself is the validator's to report, not ours to loop on.
-      if (!fragment || fragments.has(fragment.name.value)) continue;
-      const on = context.getSchema().getType(fragment.typeCondition.name.value);
-      if (on) add(estimate(context, fragment.selectionSet, on, variables, ctx, new Set([...fragments, fragment.name.value])));
+      if (!fragment || spread.has(fragment.name.value)) continue;
+      const on = schema.getType(fragment.typeCondition.name.value);
+      if (on)
+        add(estimate(schema, fragments, fragment.selectionSet, on, variables, ctx, new Set([...spread, fragment.name.value])));
     }
   }
   return { cost, depth };

@@ -6,6 +6,10 @@
  */
 import {
   type ASTVisitor,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FragmentDefinitionNode,
   GraphQLError,
   Kind,
   type OperationDefinitionNode,
@@ -68,26 +72,65 @@ function idCount(value: ValueNode, variables: Record<string, unknown>): number {
   return 1;
 }
 
-function shapeRule(limits: Limits, variables: Record<string, unknown>) {
+/** Aliases and directives: they depend on the document alone, so the validation cache may keep the verdict. */
+function shapeRule(limits: Limits) {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
       const { aliases, directives } = countIn(context, operation.selectionSet, new Set());
-      const found = aliases > limits.aliases ? "aliases" : directives > limits.directives ? "directives" : undefined;
-      if (found === "aliases") context.reportError(limitExceeded("aliases", limits.aliases, aliases, "Too many aliases"));
-      if (found === "directives")
+      if (aliases > limits.aliases) context.reportError(limitExceeded("aliases", limits.aliases, aliases, "Too many aliases"));
+      else if (directives > limits.directives) {
         context.reportError(limitExceeded("directives", limits.directives, directives, "Too many directives"));
-    },
-    Field(field) {
-      if (field.name.value !== "nodes" || context.getParentType()?.name !== "Query") return;
-      const ids = field.arguments?.find((arg) => arg.name.value === "ids");
-      const count = ids ? idCount(ids.value, variables) : 0;
-      if (count > limits.nodeIds) context.reportError(limitExceeded("nodeIds", limits.nodeIds, count, "Too many ids for nodes"));
+      }
     },
   });
 }
 
-/** The envelop plugin that applies the limits; the context is the request's (the cost may depend on it). */
+/** The operation an execution runs, and the fragments it may spread. */
+function operationOf(document: DocumentNode, operationName: string | null | undefined) {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  let operation: OperationDefinitionNode | undefined;
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+    else if (definition.kind === Kind.OPERATION_DEFINITION && (!operationName || definition.name?.value === operationName)) {
+      operation ??= definition;
+    }
+  }
+  return { operation, fragments };
+}
+
+/**
+ * Depth, cost and the ids given to `nodes` depend on the variables (`first: $n`, `ids: $ids`), so
+ * they are checked for each execution, just before it starts, not in the cached validation.
+ */
+function executionLimits(limits: Limits, args: ExecutionArgs): GraphQLError | undefined {
+  const { operation, fragments } = operationOf(args.document, args.operationName);
+  const root = operation && args.schema.getRootType(operation.operation);
+  if (!operation || !root) return undefined;
+  const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD || selection.name.value !== "nodes" || operation.operation !== "query") continue;
+    const ids = selection.arguments?.find((arg) => arg.name.value === "ids");
+    const count = ids ? idCount(ids.value, variables) : 0;
+    if (count > limits.nodeIds) return limitExceeded("nodeIds", limits.nodeIds, count, "Too many ids for nodes");
+  }
+  const { cost, depth } = estimate(args.schema, fragments, operation.selectionSet, root, variables, args.contextValue);
+  if (depth > limits.depth) return limitExceeded("depth", limits.depth, depth, "The query is too deep");
+  if (cost > limits.cost) return limitExceeded("cost", limits.cost, cost, "The query may load too much");
+  return undefined;
+}
+
+/** The envelop plugin that applies the limits. */
 export function useLimits(limits: Limits): Plugin {
+  const check = ({
+    args,
+    setResultAndStopExecution,
+  }: {
+    args: ExecutionArgs;
+    setResultAndStopExecution(result: ExecutionResult): void;
+  }) => {
+    const error = executionLimits(limits, args);
+    if (error) setResultAndStopExecution({ errors: [error] });
+  };
   return {
     onParse({ setParseFn }) {
       setParseFn((source, options) => {
@@ -101,25 +144,10 @@ export function useLimits(limits: Limits): Plugin {
         }
       });
     },
-    onValidate({ addValidationRule, context }) {
-      const variables = ((context as { params?: { variables?: Record<string, unknown> } }).params?.variables ?? {}) as Record<
-        string,
-        unknown
-      >;
-      addValidationRule(shapeRule(limits, variables));
-      addValidationRule(
-        (validation: ValidationContext): ASTVisitor => ({
-          OperationDefinition(operation: OperationDefinitionNode) {
-            const root = validation.getSchema().getRootType(operation.operation);
-            if (!root) return;
-            const { cost, depth } = estimate(validation, operation.selectionSet, root, variables, context);
-            if (depth > limits.depth)
-              validation.reportError(limitExceeded("depth", limits.depth, depth, "The query is too deep"));
-            else if (cost > limits.cost)
-              validation.reportError(limitExceeded("cost", limits.cost, cost, "The query may load too much"));
-          },
-        }),
-      );
+    onValidate({ addValidationRule }) {
+      addValidationRule(shapeRule(limits));
     },
+    onExecute: check,
+    onSubscribe: check,
   };
 }

@@ -37,11 +37,16 @@ const DATE_TIME = 'DateTime must be an RFC 3339 date-time with an offset, such a
 
 /** graphql-scalars decides what a valid date-time is (RFC 3339, offset required, real calendar dates). */
 function parseDateTime(value: unknown, received: string): Date {
+  let date: Date;
   try {
-    return DateTimeResolver.parseValue(value) as Date;
+    date = DateTimeResolver.parseValue(value) as Date;
   } catch {
     throw badScalar(DATE_TIME, received);
   }
+  // RFC 3339 allows year 0000, which PostgreSQL's calendar does not have; no shop needs it.
+  const year = date.getUTCFullYear();
+  if (year < 1 || year > 9999) throw badScalar(`${DATE_TIME}, between the years 1 and 9999 (UTC)`, received);
+  return date;
 }
 
 builder.scalarType("DateTime", {
