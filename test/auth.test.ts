@@ -287,6 +287,23 @@ describe("what a customer sees", () => {
         ),
       );
     }
+    // Deferred parts resolve under the same rules: every payload of an incremental response.
+    const deferred = await shop.fetch(
+      new Request("http://shop.test/graphql", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "text/event-stream",
+          authorization: `Bearer ${await shop.token(as as { customer: number })}`,
+        },
+        body: JSON.stringify({
+          query: `{ products(first: 20) { edges { node { name ... @defer { orderItems { id order { user { email } } } } } } } }`,
+        }),
+      }),
+    );
+    const payloads = (await deferred.text()).split("\n").filter((line) => line.startsWith("data: {"));
+    expect(payloads.length).toBeGreaterThan(1);
+    responses.push({ data: payloads.map((line) => JSON.parse(line.slice(6))) });
     // Watching someone else's order answers as a missing order.
     for (const orderId of foreign.orders.slice(0, 5)) {
       const res = await shop.gql(
