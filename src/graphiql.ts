@@ -4,6 +4,7 @@
  * Elsewhere it opens one tab, with a place for your own token.
  */
 import { renderGraphiQL as renderYogaGraphiQL } from "@graphql-yoga/render-graphiql";
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { GraphiQLOptions } from "graphql-yoga";
 import type { Tokens } from "./auth/tokens.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
@@ -16,7 +17,7 @@ const STRATEGY_TOUR = `#    In Headers, set ${STRATEGY_HEADER} to "batched", the
 #    "lazy", and run it again: same data; compare
 #    extensions.sql.count at the end of the response.`;
 
-export const CUSTOMER_TOUR = (name: string) => `# Welcome to the Shop API. This tab is signed in as
+export const CUSTOMER_TOUR = (name: string, productId = "UHJvZHVjdDox") => `# Welcome to the Shop API. This tab is signed in as
 # ${name}, a customer (see Authorization in Headers).
 #
 # 1. Run MyOrders (the play button asks which operation).
@@ -31,22 +32,20 @@ query MyOrders {
     name
     orderCount
     totalSpent
-    orders(first: 3, orderBy: { createdAt: DESC }) {
+    orders(first: 5, orderBy: { createdAt: DESC }) {
       id
       status
+      createdAt
+      itemCount
       total
-      items {
-        quantity
-        subtotal
-        product { id name price stock }
-      }
+      items { quantity unitPrice product { id name } }
     }
   }
 }
 
 mutation PlaceOrder {
   createOrder(input: {
-    items: [{ productId: "UHJvZHVjdDox", quantity: 1 }]
+    items: [{ productId: "${productId}", quantity: 1 }]
     notes: "placed from GraphiQL"
   }) {
     id
@@ -126,7 +125,12 @@ export type GraphiQLAuth = { mode: "off" } | { mode: "demo"; tokens: Tokens; pri
 export async function graphiqlOptions(auth: GraphiQLAuth): Promise<GraphiQLOptions> {
   const base: GraphiQLOptions = { title: "Shop API", shouldPersistHeaders: true };
   const demo = auth.mode === "demo" && auth.tokens.sign ? auth : undefined;
-  const customer = demo && (await demo.prisma.user.findFirst({ where: { active: true }, orderBy: { id: "asc" } }));
+  const [customer, product] = demo
+    ? await Promise.all([
+        demo.prisma.user.findFirst({ where: { active: true }, orderBy: { id: "asc" } }),
+        demo.prisma.product.findFirst({ where: { stock: { gt: 0 } }, orderBy: { id: "asc" }, select: { id: true } }),
+      ])
+    : [];
   if (!demo?.tokens.sign || !customer) {
     return {
       ...base,
@@ -134,17 +138,19 @@ export async function graphiqlOptions(auth: GraphiQLAuth): Promise<GraphiQLOptio
       headers: headers(auth.mode === "off" ? undefined : "Bearer <a token from npm run token>"),
     };
   }
+  // PlaceOrder names a product that is in stock, so the tour's first order goes through.
+  const tour = CUSTOMER_TOUR(customer.name, product ? encodeGlobalID("Product", product.id) : undefined);
   const [customerToken, adminToken] = await Promise.all([
     demo.tokens.sign({ role: "customer", userId: customer.id }, DEMO_TOKEN_LIFETIME),
     demo.tokens.sign({ role: "admin", userId: null }, DEMO_TOKEN_LIFETIME),
   ]);
   return {
     ...base,
-    defaultQuery: CUSTOMER_TOUR(customer.name),
+    defaultQuery: tour,
     // GraphiQL fills the first tab's headers (and a new tab's) from here, not from defaultTabs.
     headers: headers(`Bearer ${customerToken}`),
     defaultTabs: [
-      { query: CUSTOMER_TOUR(customer.name), headers: headers(`Bearer ${customerToken}`) },
+      { query: tour, headers: headers(`Bearer ${customerToken}`) },
       { query: ADMIN_TOUR, headers: headers(`Bearer ${adminToken}`) },
     ],
   };

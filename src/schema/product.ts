@@ -108,6 +108,15 @@ builder.queryFields((t) => ({
   ),
 }));
 
+/** What a product's fields must be, when created and when changed. */
+const productRules = fieldRules({
+  name: rules.name,
+  description: rules.description,
+  price: rules.money,
+  stock: rules.stock,
+  category: rules.category,
+});
+
 const CreateProductInput = builder.inputType("CreateProductInput", {
   description: "A new product.",
   fields: (t) => ({
@@ -117,13 +126,7 @@ const CreateProductInput = builder.inputType("CreateProductInput", {
     stock: t.int({ description: "Units on hand, 0 to 1,000,000,000 (default 0)." }),
     category: t.string({ required: true, description: "Category name; 1 to 100 characters." }),
   }),
-  validate: fieldRules({
-    name: rules.name,
-    description: rules.description,
-    price: rules.money,
-    stock: rules.stock,
-    category: rules.category,
-  }),
+  validate: productRules,
 });
 
 const UpdateProductInput = builder.inputType("UpdateProductInput", {
@@ -137,13 +140,7 @@ const UpdateProductInput = builder.inputType("UpdateProductInput", {
     }),
     category: t.string({ description: "New category; 1 to 100 characters." }),
   }),
-  validate: fieldRules({
-    name: rules.name,
-    description: rules.description,
-    price: rules.money,
-    stock: rules.stock,
-    category: rules.category,
-  }),
+  validate: productRules,
 });
 
 builder.mutationFields((t) => ({

@@ -120,6 +120,9 @@ builder.queryFields((t) => ({
   ),
 }));
 
+/** What a user's fields must be, when created and when changed. */
+const userRules = fieldRules({ name: rules.name, email: rules.email, age: rules.age });
+
 const CreateUserInput = builder.inputType("CreateUserInput", {
   description: "A new user.",
   fields: (t) => ({
@@ -128,7 +131,7 @@ const CreateUserInput = builder.inputType("CreateUserInput", {
     age: t.int({ description: "Age in years, 0 to 150 (default 0)." }),
     active: t.boolean({ description: "Whether the user is active (default true)." }),
   }),
-  validate: fieldRules({ name: rules.name, email: rules.email, age: rules.age }),
+  validate: userRules,
 });
 
 const UpdateUserInput = builder.inputType("UpdateUserInput", {
@@ -139,7 +142,7 @@ const UpdateUserInput = builder.inputType("UpdateUserInput", {
     age: t.int({ description: "New age, 0 to 150." }),
     active: t.boolean({ description: "Activate or deactivate." }),
   }),
-  validate: fieldRules({ name: rules.name, email: rules.email, age: rules.age }),
+  validate: userRules,
 });
 
 /** Runs a write that may hit the unique email index and reports it as EMAIL_TAKEN. */
