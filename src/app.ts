@@ -9,24 +9,25 @@ import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { createIdentify } from "./auth/viewer.js";
 import { type Config, ConfigError } from "./config.js";
-import { type Database, openDatabase } from "./db.js";
+import { type Database, openDatabase, waitForDatabase } from "./db.js";
 import { createHttpServer } from "./http.js";
+import { createLifecycle, type Lifecycle } from "./lifecycle.js";
 import { createRateLimit } from "./limits/rate.js";
-import { migrate } from "./migrate.js";
+import { createLogger, type Logger } from "./logging.js";
+import { migrate, pendingMigrations } from "./migrate.js";
 import { createShopPubSub, type ShopPubSub } from "./pubsub.js";
 import { createShopServer, type ShopServer } from "./yoga.js";
 
 export interface AppOptions {
-  /** Where start-up lines go (migrations applied, demo seeded); tests pass a no-op. */
-  log?: (line: string) => void;
-  /** Yoga's request logging; `false` for silence (tests, benchmark). */
-  logging?: boolean;
+  /** The logger (default: one made from the configuration); tests pass a silent one. */
+  logger?: Logger;
   /** Where events travel instead of the configured bus (a test that watches subscribers arrive). */
   eventTarget?: EventTarget;
 }
 
 export interface App {
   config: Config;
+  logger: Logger;
   db: Database;
   prisma: Database["prisma"];
   pubsub: ShopPubSub;
@@ -34,20 +35,35 @@ export interface App {
   /** The HTTP server (HTTP, SSE and WebSocket on the GraphQL path); not listening until `listen`. */
   server: Server;
   /** Listens on the configured port (0: any free one) and resolves with the GraphQL URL. */
-  listen(host?: string): Promise<{ url: string; wsUrl: string; port: number }>;
-  /** Stops listening, ends subscriptions, and closes Redis and the database. */
+  listen(host?: string): Promise<{ url: string; wsUrl: string; port: number; address: string }>;
+  /** The shutdown state and the open subscriptions (`/ready` reports the first). */
+  lifecycle: Lifecycle;
+  /**
+   * Shuts down without losing a write: `/ready` turns 503 and responses ask clients to reconnect
+   * elsewhere; open subscriptions complete and WebSockets close with 1001; listening stops; requests
+   * in flight finish (cut after the configured grace); then Redis and the database close.
+   */
   close(): Promise<void>;
 }
 
 /** Opens everything the configuration names. The caller owns the result and must `close()` it. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const log = options.log ?? console.log;
+  const logger = options.logger ?? createLogger(config);
+  const log = (line: string) => logger.info(line);
   const db = await openDatabase(config.database);
   try {
     // PostgreSQL is migrated on purpose (`npm run db:migrate`); the embedded database at every start.
     if (config.database.kind === "pglite") {
       const applied = await migrate(db);
       if (applied.length) log(`Applied migrations: ${applied.join(", ")}`);
+    } else {
+      await waitForDatabase(db);
+      const pending = await pendingMigrations(db);
+      if (pending.length) {
+        throw new ConfigError(
+          `${config.database.label} is not migrated (${pending.length} pending: ${pending.join(", ")}). Run npm run db:migrate.`,
+        );
+      }
     }
     if (config.seedDemo) {
       // Imported only when needed: the seed pulls in Faker, which a serving process does not need.
@@ -63,6 +79,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
   const events = createShopPubSub(config.redisUrl, options.eventTarget);
   const identify = createIdentify(config.auth, db.prisma);
+  const lifecycle = createLifecycle();
   // Rate limits are counted in Redis when there is one, so they hold across instances.
   const rateRedis =
     config.redisUrl && config.limits.ratePerMinute ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
@@ -74,27 +91,44 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     identify,
     rateLimit: createRateLimit(config.limits.ratePerMinute, rateRedis),
     persistedOperations: readPersistedOperations(config.persistedOperations.file),
-    logging: options.logging ?? true,
+    logger,
+    lifecycle,
+    readinessChecks: {
+      database: () => db.prisma.$queryRaw`SELECT 1`,
+      ...(config.redisUrl ? { redis: () => events.ping() } : {}),
+    },
   });
   const http = createHttpServer(yoga, { identify, limits: config.limits });
   return {
     config,
+    logger,
     db,
     prisma: db.prisma,
     pubsub: events.pubsub,
     yoga,
     server: http.server,
-    listen: (host) =>
+    listen: (host = config.host) =>
       new Promise((resolve, reject) => {
         http.server.once("error", reject);
         http.server.listen(config.port, host, () => {
-          const { port } = http.server.address() as AddressInfo;
-          const origin = `${host && host !== "0.0.0.0" && host !== "::" ? host : "localhost"}:${port}`;
-          resolve({ url: `http://${origin}${yoga.graphqlEndpoint}`, wsUrl: `ws://${origin}${yoga.graphqlEndpoint}`, port });
+          const { address, port } = http.server.address() as AddressInfo;
+          // The address it really listens on; a wildcard is reached as localhost from this machine.
+          const wildcard = address === "0.0.0.0" || address === "::";
+          const origin = `${wildcard ? "localhost" : address.includes(":") ? `[${address}]` : address}:${port}`;
+          resolve({
+            url: `http://${origin}${yoga.graphqlEndpoint}`,
+            wsUrl: `ws://${origin}${yoga.graphqlEndpoint}`,
+            port,
+            address: `${address.includes(":") ? `[${address}]` : address}:${port}`,
+          });
         });
       }),
+    lifecycle,
     async close() {
-      await http.close();
+      lifecycle.shuttingDown = true;
+      await lifecycle.endSubscriptions();
+      const cut = await http.close(config.shutdownGraceMs);
+      if (cut) logger.warn({ connections: cut }, `cut ${cut} connections still open after ${config.shutdownGraceMs} ms`);
       await events.close();
       await rateRedis?.quit();
       await db.close();

@@ -4,9 +4,31 @@
  */
 
 /** Where the data lives: embedded PGlite (a folder, or memory) or a PostgreSQL server. */
+/** How long the database may take before a request gets a code instead of waiting. */
+export interface DatabaseTimeouts {
+  /** One SQL statement (PostgreSQL's statement_timeout; the client gives up a second later). */
+  statementMs: number;
+  /** Waiting for a connection from the pool. */
+  poolMs: number;
+  /** Waiting for a transaction to start (Prisma's maxWait). */
+  transactionWaitMs: number;
+  /** A whole transaction, from start to commit. */
+  transactionMs: number;
+  /** At start, how long to wait (with backoff) for PostgreSQL to come up: containers start together. */
+  startupMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: DatabaseTimeouts = {
+  statementMs: 10_000,
+  poolMs: 2_000,
+  transactionWaitMs: 2_000,
+  transactionMs: 10_000,
+  startupMs: 30_000,
+};
+
 export type DatabaseConfig =
-  | { kind: "pglite"; dataDir: string | undefined; label: string }
-  | { kind: "postgres"; url: string; poolMax: number; label: string };
+  | { kind: "pglite"; dataDir: string | undefined; label: string; timeouts: DatabaseTimeouts }
+  | { kind: "postgres"; url: string; poolMax: number; label: string; timeouts: DatabaseTimeouts };
 
 /** Who may call the API: tokens verified with a secret or a key set, or nobody checked (AUTH=off). */
 export type AuthConfig =
@@ -43,7 +65,14 @@ export interface Limits {
 
 export interface Config {
   production: boolean;
+  /** The address to listen on (all interfaces by default). */
+  host: string | undefined;
   port: number;
+  /** How long a shutdown waits for requests in flight before it cuts them. */
+  shutdownGraceMs: number;
+  /** `json`: one JSON object a line (production); `pretty`: readable lines (development). */
+  logFormat: "json" | "pretty";
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
   database: DatabaseConfig;
   auth: AuthConfig;
   limits: Limits;
@@ -84,20 +113,25 @@ const ACCEPTED_URLS =
   "or postgresql://user@host:port/database (PostgreSQL)";
 
 /** Maps a DATABASE_URL value to a database; throws ConfigError naming the accepted forms. */
-export function parseDatabaseUrl(raw: string | undefined, poolMax = 10): DatabaseConfig {
+export function parseDatabaseUrl(
+  raw: string | undefined,
+  poolMax = 10,
+  timeouts: DatabaseTimeouts = DEFAULT_TIMEOUTS,
+): DatabaseConfig {
   const url = raw?.trim();
-  if (!url) return { kind: "pglite", dataDir: DEFAULT_DATA_DIR, label: `PGlite at ${DEFAULT_DATA_DIR}` };
-  if (url === "memory://" || url === "memory:") return { kind: "pglite", dataDir: undefined, label: "PGlite in memory" };
+  if (!url) return { kind: "pglite", dataDir: DEFAULT_DATA_DIR, label: `PGlite at ${DEFAULT_DATA_DIR}`, timeouts };
+  if (url === "memory://" || url === "memory:")
+    return { kind: "pglite", dataDir: undefined, label: "PGlite in memory", timeouts };
   if (url.startsWith("file:")) {
     const dir = url.slice("file:".length).replace(/^\/\/(?=\/)/, "");
     if (!dir) throw new ConfigError(`DATABASE_URL=${url} names no folder. Accepted: ${ACCEPTED_URLS}.`);
-    return { kind: "pglite", dataDir: dir, label: `PGlite at ${dir}` };
+    return { kind: "pglite", dataDir: dir, label: `PGlite at ${dir}`, timeouts };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const parsed = URL.canParse(url) ? new URL(url) : undefined;
     if (!parsed?.hostname) throw new ConfigError(`DATABASE_URL is not a valid PostgreSQL URL. Accepted: ${ACCEPTED_URLS}.`);
     const host = `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
-    return { kind: "postgres", url, poolMax, label: `PostgreSQL at ${host}` };
+    return { kind: "postgres", url, poolMax, label: `PostgreSQL at ${host}`, timeouts };
   }
   throw new ConfigError(`DATABASE_URL has an unsupported form. Accepted: ${ACCEPTED_URLS}.`);
 }
@@ -181,11 +215,28 @@ function parsePersisted(env: NodeJS.ProcessEnv): Config["persistedOperations"] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === "production";
   const poolMax = parseInteger(env, "DATABASE_POOL_MAX", 10, 1, 1000);
-  const database = parseDatabaseUrl(env.DATABASE_URL, poolMax);
+  const ms = (name: string, fallback: number) => parseInteger(env, name, fallback, 1, 3_600_000);
+  const database = parseDatabaseUrl(env.DATABASE_URL, poolMax, {
+    statementMs: ms("DATABASE_STATEMENT_TIMEOUT_MS", DEFAULT_TIMEOUTS.statementMs),
+    poolMs: ms("DATABASE_POOL_TIMEOUT_MS", DEFAULT_TIMEOUTS.poolMs),
+    transactionWaitMs: ms("DATABASE_TRANSACTION_WAIT_MS", DEFAULT_TIMEOUTS.transactionWaitMs),
+    transactionMs: ms("DATABASE_TRANSACTION_TIMEOUT_MS", DEFAULT_TIMEOUTS.transactionMs),
+    startupMs: parseInteger(env, "DATABASE_STARTUP_TIMEOUT_MS", DEFAULT_TIMEOUTS.startupMs, 0, 3_600_000),
+  });
   const lazy = parseFlag(env, "LAZY_STRATEGY");
+  const logFormat = env.LOG_FORMAT?.trim() || (production ? "json" : "pretty");
+  if (logFormat !== "json" && logFormat !== "pretty") throw new ConfigError(`LOG_FORMAT=${logFormat} must be json or pretty.`);
+  const logLevel = env.LOG_LEVEL?.trim() || "info";
+  if (!["debug", "info", "warn", "error", "silent"].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL=${logLevel} must be debug, info, warn, error or silent.`);
+  }
   return {
     production,
+    host: env.HOST?.trim() || undefined,
     port: parseInteger(env, "PORT", 4000, 0, 65535),
+    shutdownGraceMs: parseInteger(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    logFormat,
+    logLevel: logLevel as Config["logLevel"],
     database,
     auth: parseAuth(env, production),
     limits: {

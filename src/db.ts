@@ -9,6 +9,7 @@ import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { ConfigError, type DatabaseConfig } from "./config.js";
+import { faultOf, startupLine } from "./faults.js";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { recordingAdapter } from "./sql-recorder.js";
 
@@ -93,7 +94,18 @@ function openPglite(config: Extract<DatabaseConfig, { kind: "pglite" }>) {
 }
 
 function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
-  const pool = new pg.Pool({ connectionString: config.url, max: config.poolMax });
+  const { timeouts } = config;
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolMax,
+    // A request waits this long for a connection (or for a server that does not answer) and no more.
+    connectionTimeoutMillis: timeouts.poolMs,
+    statement_timeout: timeouts.statementMs,
+    // The server cancels a slow statement; this catches a server that stopped answering at all.
+    query_timeout: timeouts.statementMs + 1_000,
+    idle_in_transaction_session_timeout: timeouts.transactionMs,
+    keepAlive: true,
+  });
   let closing = false;
   // An idle connection that the server drops (a restart, a failover) must not crash the process:
   // the pool replaces it on the next checkout. Once we are closing, such errors are expected.
@@ -130,7 +142,10 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
 /** Opens the configured database. The caller owns it and must `close()` it. */
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   const driver = config.kind === "pglite" ? openPglite(config) : openPostgres(config);
-  const prisma = new PrismaClient({ adapter: recordingAdapter(driver.adapter) });
+  const prisma = new PrismaClient({
+    adapter: recordingAdapter(driver.adapter),
+    transactionOptions: { maxWait: config.timeouts.transactionWaitMs, timeout: config.timeouts.transactionMs },
+  });
   return {
     prisma,
     config,
@@ -140,4 +155,31 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       await driver.close();
     },
   };
+}
+
+/**
+ * Waits for the database to answer, with backoff, up to its startup timeout (a server and its
+ * database often start together). A fault that waiting cannot cure (no such database, a refused
+ * login) ends the wait at once. Either way the error is one line naming the problem and the fix.
+ */
+export async function waitForDatabase(
+  db: Database,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): Promise<void> {
+  const deadline = Date.now() + db.config.timeouts.startupMs;
+  for (let pause = 250; ; pause = Math.min(pause * 2, 2_000)) {
+    try {
+      await db.prisma.$queryRaw`SELECT 1`;
+      return;
+    } catch (error) {
+      const fault = faultOf(error);
+      if (!fault) throw error;
+      const curable = fault.kind !== "DatabaseDoesNotExist" && fault.kind !== "DatabaseAccessDenied";
+      if (!curable || Date.now() + pause > deadline) {
+        const url = db.config.kind === "postgres" ? new URL(db.config.url) : undefined;
+        throw new ConfigError(startupLine(fault, db.config.label, url, curable ? db.config.timeouts.startupMs : 0));
+      }
+      await sleep(pause);
+    }
+  }
 }

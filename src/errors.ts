@@ -5,7 +5,9 @@
  */
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { GraphQLError } from "graphql";
+import { faultOf } from "./faults.js";
 import { Prisma } from "./generated/prisma/client.js";
+import { type Logger, reportMasked } from "./logging.js";
 
 /** The `extensions.code` values clients can rely on. */
 export type ErrorCode =
@@ -20,6 +22,8 @@ export type ErrorCode =
   | "FORBIDDEN"
   | "LIMIT_EXCEEDED"
   | "RATE_LIMITED"
+  | "SERVICE_UNAVAILABLE"
+  | "TIMEOUT"
   | "INTERNAL_SERVER_ERROR";
 
 /**
@@ -82,9 +86,11 @@ const UNEXPECTED = "Unexpected error.";
 
 /**
  * Yoga's `maskError`: known errors pass with their code; Pothos' own validation errors (a malformed
- * global ID or cursor, a bad page size) become BAD_USER_INPUT; anything else is masked and logged.
+ * global ID or cursor, a bad page size) become BAD_USER_INPUT; a fault of the database becomes
+ * SERVICE_UNAVAILABLE or TIMEOUT (a warning in the log); anything else is a bug, masked as
+ * INTERNAL_SERVER_ERROR and logged as an error with the request id.
  */
-export function maskError(error: unknown): Error {
+export function maskError(error: unknown, logger?: Logger): Error {
   const original = (error as { originalError?: unknown }).originalError ?? error;
   if (isExpected(original)) return withPath(original, error);
   // By name, for the same reason as EXPECTED: Pothos ships CommonJS and ESM builds.
@@ -109,7 +115,17 @@ export function maskError(error: unknown): Error {
   }
   // A GraphQL error with no cause (a validation or parse error) is already meant for the client.
   if (original === error && isGraphQLErrorLike(error)) return error as GraphQLError;
-  console.error("[shop-api] unexpected error:", original);
+  const fault = faultOf(original);
+  if (fault) {
+    reportMasked("fault", original, logger);
+    return new GraphQLError(
+      fault.code === "TIMEOUT"
+        ? "The database took too long to answer; try again."
+        : "The database is unavailable; try again shortly.",
+      { ...pathOf(error), extensions: { code: fault.code, retryable: true } },
+    );
+  }
+  reportMasked("bug", original, logger);
   return new GraphQLError(UNEXPECTED, { ...pathOf(error), extensions: { code: "INTERNAL_SERVER_ERROR" } });
 }
 

@@ -42,7 +42,7 @@ function needsLength(request: IncomingMessage): boolean {
 export function createHttpServer(
   yoga: ShopServer,
   options: { identify: Identify; limits: Limits },
-): { server: Server; close(graceMs?: number): Promise<void> } {
+): { server: Server; close(graceMs?: number): Promise<number> } {
   const server = createServer((request, response) => {
     if (needsLength(request)) {
       response.writeHead(411, { "content-type": "application/json; charset=utf-8", connection: "close" });
@@ -117,16 +117,17 @@ export function createHttpServer(
   return {
     server,
     /**
-     * Stops accepting, closes the WebSockets, and waits for open requests; after `graceMs` the
-     * connections still open (an SSE subscription nobody ended) are cut.
+     * Closes the WebSockets (code 1001, "going away"), stops accepting, and waits for the requests in
+     * flight; after `graceMs` the connections still open are cut. Resolves with how many were cut.
      */
     async close(graceMs = 10_000) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
       await wsHandle.dispose();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      let cut = 0;
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
+          cut = (server as { connections?: number }).connections ?? 0;
           server.closeAllConnections();
           resolve();
         }, graceMs);
@@ -134,6 +135,7 @@ export function createHttpServer(
       await Promise.race([closed, late]);
       clearTimeout(timer);
       await closed;
+      return cut;
     },
   };
 }

@@ -93,3 +93,15 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
   }
   return applied;
 }
+
+/** The migrations on disk that the database has not applied (all of them when it has no history). */
+export async function pendingMigrations(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const migrations = await readMigrations(dir);
+  const [history] = await db.prisma.$queryRaw<{ exists: boolean }[]>`
+    SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS exists`;
+  if (!history?.exists) return migrations.map((m) => m.name);
+  const applied = await db.prisma.$queryRaw<{ migration_name: string }[]>`
+    SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+  const done = new Set(applied.map((row) => row.migration_name));
+  return migrations.map((m) => m.name).filter((name) => !done.has(name));
+}

@@ -15,14 +15,22 @@ export type ShopEvents = {
 
 export type ShopPubSub = PubSub<ShopEvents>;
 
+/** The event bus and what the server does with it besides publishing: check it, close it. */
+export interface ShopEventBus {
+  pubsub: ShopPubSub;
+  close(): Promise<void>;
+  /** Resolves when the bus answers (at once in process; both connections with Redis). */
+  ping(): Promise<unknown>;
+}
+
 /**
  * Creates the event bus: Redis-backed when a URL is given, in-process otherwise. An `eventTarget`
  * given by the caller (a test that wants to see subscribers arrive) replaces both.
  */
-export function createShopPubSub(redisUrl?: string, eventTarget?: EventTarget): { pubsub: ShopPubSub; close(): Promise<void> } {
-  if (eventTarget)
-    return { pubsub: createPubSub<ShopEvents>({ eventTarget: eventTarget as never }), close: async () => undefined };
-  if (!redisUrl) return { pubsub: createPubSub<ShopEvents>(), close: async () => undefined };
+export function createShopPubSub(redisUrl?: string, eventTarget?: EventTarget): ShopEventBus {
+  const local = { close: async () => undefined, ping: async () => "in process" };
+  if (eventTarget) return { pubsub: createPubSub<ShopEvents>({ eventTarget: eventTarget as never }), ...local };
+  if (!redisUrl) return { pubsub: createPubSub<ShopEvents>(), ...local };
   // Subscribing puts a Redis connection in subscriber mode, so publishing needs a second one.
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
@@ -42,6 +50,8 @@ export function createShopPubSub(redisUrl?: string, eventTarget?: EventTarget): 
       closing = true;
       await Promise.all([publishClient.quit(), subscribeClient.quit()]);
     },
+    // Both connections: a subscriber cut off from Redis receives nothing, even if publishing works.
+    ping: () => Promise.all([publishClient.ping(), subscribeClient.ping()]),
   };
 }
 

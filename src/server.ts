@@ -1,6 +1,6 @@
 /**
  * The entry point (`npm start`): read the configuration, build the app, listen, and shut down
- * cleanly on SIGINT/SIGTERM.
+ * without losing a write on SIGINT/SIGTERM (see App.close).
  */
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
@@ -8,17 +8,27 @@ import { ConfigError, loadConfig } from "./config.js";
 async function main() {
   const config = loadConfig();
   const app = await createApp(config);
-  const { url } = await app.listen();
+  const { url, address } = await app.listen();
   const events = config.redisUrl ? "events through Redis" : "events in process";
-  console.log(`Shop API on ${config.database.label}, ${events}: ${url}`);
+  app.logger.info(`Shop API on ${config.database.label}, ${events}, listening on ${address}: ${url}`);
 
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    console.log(`${signal}: closing`);
-    void app.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(1), 10_000).unref();
+    app.logger.info(`${signal}: finishing the requests in flight, then closing (at most ${config.shutdownGraceMs} ms)`);
+    // A shutdown that hangs anyway (a stuck close) must still end the process.
+    setTimeout(() => process.exit(1), config.shutdownGraceMs + 5_000).unref();
+    app.close().then(
+      () => {
+        app.logger.info("closed");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        app.logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));

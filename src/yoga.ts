@@ -9,6 +9,7 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
+import { useContentEncoding } from "@whatwg-node/server";
 import { GraphQLError } from "graphql";
 import {
   createLRUCache,
@@ -24,8 +25,10 @@ import { type Context, createContext } from "./context.js";
 import { maskError } from "./errors.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { type GraphiQLAuth, graphiqlOptions, renderGraphiQL } from "./graphiql.js";
+import { type Check, type Lifecycle, useHealth, useSubscriptions } from "./lifecycle.js";
 import { limitExceeded, useLimits } from "./limits/index.js";
 import type { RateLimit } from "./limits/rate.js";
+import { type Logger, useRequestLog, yogaLogger } from "./logging.js";
 import type { ShopPubSub } from "./pubsub.js";
 import { schema } from "./schema/index.js";
 import { withSqlRecorder } from "./sql-recorder.js";
@@ -38,8 +41,10 @@ export interface ShopServerOptions {
   rateLimit: RateLimit;
   /** The trusted documents (hash to document), from PERSISTED_OPERATIONS_FILE. */
   persistedOperations: Record<string, string>;
-  /** Yoga's logger; `false` for silence (tests). */
-  logging?: boolean;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  /** What `/ready` asks: the database, and Redis when configured. */
+  readinessChecks: Record<string, Check>;
 }
 
 /** What the Node server hands each request (yoga passes it through as the server context). */
@@ -135,24 +140,19 @@ function useBatchLimit(max: number): Plugin {
   };
 }
 
-/** Counts open subscriptions on this server and refuses one past the limit. */
-function useSubscriptionCap(max: number): Plugin {
-  let open = 0;
+/**
+ * GraphiQL's page carries its whole bundle (some 9 MB): it is sent compressed, and a browser may
+ * keep it for ten minutes (it is `private`: in development it carries demo tokens). Only the page:
+ * compressing an SSE stream would hold its events back, and compressed request bodies would slip
+ * past the body limit.
+ */
+function useGraphiQLDelivery(): Plugin {
+  const { onResponse } = useContentEncoding();
   return {
-    onSubscribe({ setResultAndStopExecution }) {
-      if (open >= max) {
-        setResultAndStopExecution({
-          errors: [limitExceeded("subscriptions", max, open + 1, "This server has too many open subscriptions")],
-        });
-        return;
-      }
-      open++;
-      let ended = false;
-      const end = () => {
-        if (!ended) open--;
-        ended = true;
-      };
-      return { onSubscribeError: end, onSubscribeResult: () => ({ onEnd: end }) };
+    onResponse(payload) {
+      if (!payload.response.headers.get("content-type")?.startsWith("text/html")) return;
+      payload.response.headers.set("cache-control", "private, max-age=600");
+      return onResponse?.(payload as never);
     },
   };
 }
@@ -211,8 +211,8 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
       await options.rateLimit(context.viewer, addressOf(request, server as ServerContext, config.trustProxy));
       return context;
     },
-    maskedErrors: { maskError },
-    logging: options.logging ?? true,
+    maskedErrors: { maskError: (error) => maskError(error, options.logger) },
+    logging: yogaLogger(options.logger),
     // An origin not on the list gets no CORS headers at all (not even `null`).
     cors: (request) => {
       const origin = request.headers.get("origin");
@@ -223,14 +223,17 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
     // The count is checked by useBatchLimit, so that its refusal is a LIMIT_EXCEEDED like the others.
     batching: config.limits.batch > 0 ? { limit: Number.MAX_SAFE_INTEGER } : false,
     plugins: [
+      useHealth(options.readinessChecks, options.lifecycle, config.database.timeouts.poolMs),
+      useRequestLog(options.logger),
       useBodyLimit(config.limits.bodyBytes),
       useBatchLimit(config.limits.batch),
       useFormPostProtection(),
       useSecurityHeaders(),
+      useGraphiQLDelivery(),
       ...persistedOperationPlugins(config, options.persistedOperations),
       useLimits(config.limits),
       ...(config.introspection ? [] : [useDisableIntrospection()]),
-      useSubscriptionCap(config.limits.subscriptions),
+      useSubscriptions(config.limits.subscriptions, options.lifecycle),
       useDeferStream(),
       useSqlRecorder(config),
     ],

@@ -40,7 +40,7 @@ describe.runIf(testDatabaseKind === "pglite")("npm run token", () => {
     expect(customer[0]).toContain(`user ${ada.id}`);
     expect(operator[0]).toContain("an operator");
 
-    const app = await createApp(loadConfig({ ...env, SEED_DEMO: "0" }), { log: () => undefined, logging: false });
+    const app = await createApp(loadConfig({ ...env, SEED_DEMO: "0", LOG_LEVEL: "silent" }));
     try {
       const ask = async (jwt: string) => {
         const res = await app.yoga.fetch("http://cli.test/graphql", {

@@ -33,8 +33,8 @@ describe.runIf(testDatabaseKind === "postgres" && redisUrl)("two server instance
     const apps: App[] = [];
     const redis = new Redis(redisUrl!);
     try {
-      apps.push(await createApp(config, { log: () => undefined, logging: false }));
-      apps.push(await createApp(config, { log: () => undefined, logging: false }));
+      apps.push(await createApp(config));
+      apps.push(await createApp(config));
       const [first, second] = apps as [App, App];
       await seedShop(first.prisma, { users: 2, products: 2, ordersPerUser: 0, itemsPerOrder: 1 });
       const { url } = await first.listen("127.0.0.1");

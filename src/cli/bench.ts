@@ -16,8 +16,13 @@ const { values } = parseArgs({ options: { users: { type: "string", default: "200
 const users = Number(values.users);
 const runs = Number(values.runs);
 
-const config = loadConfig({ DATABASE_URL: process.env.BENCH_DATABASE_URL ?? "memory://", SEED_DEMO: "0", SQL_EXPLAIN: "1" });
-const app = await createApp(config, { log: () => undefined, logging: false });
+const config = loadConfig({
+  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? "memory://",
+  SEED_DEMO: "0",
+  SQL_EXPLAIN: "1",
+  LOG_LEVEL: "silent",
+});
+const app = await createApp(config);
 if (config.database.kind === "postgres") {
   const { migrate } = await import("../migrate.js");
   await migrate(app.db);

@@ -10,6 +10,7 @@ import { inject } from "vitest";
 import { type App, createApp } from "../../src/app.js";
 import { createTokens } from "../../src/auth/tokens.js";
 import { loadConfig } from "../../src/config.js";
+import type { Logger } from "../../src/logging.js";
 import type { ShopEvents } from "../../src/pubsub.js";
 import { type SeedSizes, seedShop } from "../../src/seed.js";
 import { STRATEGY_HEADER, type Strategy } from "../../src/strategy.js";
@@ -134,7 +135,7 @@ function observedEventTarget() {
 
 /** Opens a shop on a fresh database, seeded with `seed` sizes unless `seed` is false. */
 export async function createTestShop(
-  options: { seed?: SeedSizes | false; sqlExplain?: boolean; env?: Record<string, string> } = {},
+  options: { seed?: SeedSizes | false; sqlExplain?: boolean; env?: Record<string, string>; logger?: Logger } = {},
 ): Promise<TestShop> {
   const database = await freshDatabase();
   const events = observedEventTarget();
@@ -146,9 +147,10 @@ export async function createTestShop(
     SQL_EXPLAIN: options.sqlExplain === false ? "0" : "1",
     AUTH_JWT_SECRET: TEST_SECRET,
     RATE_LIMIT_PER_MINUTE: "0",
+    LOG_LEVEL: "silent",
     ...options.env,
   });
-  const app = await createApp(config, { log: () => undefined, logging: false, eventTarget: events.target });
+  const app = await createApp(config, { eventTarget: events.target, logger: options.logger });
   if (options.seed) await seedShop(app.prisma, options.seed);
   return {
     app,
