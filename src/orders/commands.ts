@@ -19,6 +19,13 @@ import { inTransaction, type Tx } from "./transaction.js";
 /** A command's result: what it returns, and the events its commit causes. */
 export type Outcome<T> = T & { changes: ShopChanges };
 
+/**
+ * Reads what the caller will answer with, inside the command's transaction after its writes: an
+ * answer that needed another connection after the commit could fail (a full pool, a database that
+ * went away) and tell the client that a write it made had failed.
+ */
+export type Reader<R> = (tx: Tx) => Promise<R>;
+
 /** Locks a user against deletion (FOR KEY SHARE) or for it (FOR UPDATE); false when there is none. */
 async function lockUser(tx: Tx, userId: number, mode: "share" | "update"): Promise<boolean> {
   const rows =
@@ -46,10 +53,11 @@ async function afterMove(
  * Places an order: the user must exist, every product must exist and have the stock; the stock is
  * taken and each line keeps today's price. Nothing is written if any check fails.
  */
-export async function placeOrder(
+export async function placeOrder<R = undefined>(
   prisma: PrismaClient,
   order: { userId: number; lines: readonly OrderLine[]; notes: string },
-): Promise<Outcome<{ orderId: number }>> {
+  read?: (tx: Tx, orderId: number) => Promise<R>,
+): Promise<Outcome<{ orderId: number; result: R | undefined }>> {
   if (order.lines.length === 0) throw badInput("items", "items must have at least one item.");
   const seen = new Set<number>();
   for (const line of order.lines) {
@@ -58,7 +66,7 @@ export async function placeOrder(
     }
     seen.add(line.productId);
   }
-  const orderId = await inTransaction(prisma, async (tx) => {
+  const { orderId, result } = await inTransaction(prisma, async (tx) => {
     // Held until commit: a concurrent deleteUser waits for this order, then cascades it with its stock.
     if (!(await lockUser(tx, order.userId, "share"))) throw notFound("User", order.userId, "userId");
     const taken = await takeStock(tx, order.lines);
@@ -72,9 +80,9 @@ export async function placeOrder(
       },
       select: { id: true },
     });
-    return created.id;
+    return { orderId: created.id, result: await read?.(tx, created.id) };
   });
-  return { orderId, changes: { created: [orderId], stockChanged: order.lines.map((line) => line.productId) } };
+  return { orderId, result, changes: { created: [orderId], stockChanged: order.lines.map((line) => line.productId) } };
 }
 
 /**
@@ -82,12 +90,13 @@ export async function placeOrder(
  * `policy` narrows it for a customer: only an order of `ownerId` (any other answers as missing),
  * and only from the statuses in `from`.
  */
-export async function changeOrderStatus(
+export async function changeOrderStatus<R = undefined>(
   prisma: PrismaClient,
   orderId: number,
   to: OrderStatus,
   policy: { ownerId?: number; from?: readonly OrderStatus[] } = {},
-): Promise<Outcome<{ orderIds: number[]; unitsReturned: number }>> {
+  read?: Reader<R>,
+): Promise<Outcome<{ orderIds: number[]; unitsReturned: number; result: R | undefined }>> {
   return inTransaction(prisma, async (tx) => {
     const [order] = await tx.$queryRaw<{ status: OrderStatus; userId: number }[]>`
       SELECT "status"::text AS "status", "userId" FROM "Order" WHERE "id" = ${orderId} FOR UPDATE`;
@@ -100,7 +109,8 @@ export async function changeOrderStatus(
       });
     }
     await tx.order.update({ where: { id: orderId }, data: { status: to }, select: { id: true } });
-    return afterMove(tx, [orderId], to);
+    const moved = await afterMove(tx, [orderId], to);
+    return { ...moved, result: await read?.(tx) };
   });
 }
 
@@ -163,17 +173,18 @@ export async function deleteUser<T>(
 }
 
 /** Adds units to a product's stock, atomically; refuses to go above MAX_STOCK. */
-export async function restockProduct(
+export async function restockProduct<R = undefined>(
   prisma: PrismaClient,
   productId: number,
   quantity: number,
-): Promise<Outcome<{ stock: number }>> {
+  read?: Reader<R>,
+): Promise<Outcome<{ stock: number; result: R | undefined }>> {
   return inTransaction(prisma, async (tx) => {
     const [row] = await tx.$queryRaw<{ stock: number }[]>`
       UPDATE "Product" SET "stock" = "stock" + ${quantity}, "updatedAt" = now()
       WHERE "id" = ${productId} AND "stock" <= ${MAX_STOCK - quantity}
       RETURNING "stock"`;
-    if (row) return { stock: row.stock, changes: { stockChanged: [productId] } };
+    if (row) return { stock: row.stock, result: await read?.(tx), changes: { stockChanged: [productId] } };
     const exists = await tx.product.findFirst({ where: { id: productId }, select: { stock: true } });
     if (!exists) throw notFound("Product", productId, "id");
     throw new ShopError("BAD_USER_INPUT", `quantity would take the stock above ${MAX_STOCK}.`, {
@@ -184,18 +195,21 @@ export async function restockProduct(
 }
 
 /** Changes a product's fields; publishes a stock change when the stock was set. */
-export async function updateProduct(
+export async function updateProduct<R = undefined>(
   prisma: PrismaClient,
   productId: number,
   data: Prisma.ProductUpdateInput,
-): Promise<Outcome<object>> {
-  try {
-    await prisma.product.update({ where: { id: productId }, data, select: { id: true } });
-  } catch (error) {
-    if (isPrismaError(error, "P2025")) throw notFound("Product", productId, "id");
-    throw error;
-  }
-  return { changes: data.stock === undefined ? {} : { stockChanged: [productId] } };
+  read?: Reader<R>,
+): Promise<Outcome<{ result: R | undefined }>> {
+  return inTransaction(prisma, async (tx) => {
+    try {
+      await tx.product.update({ where: { id: productId }, data, select: { id: true } });
+    } catch (error) {
+      if (isPrismaError(error, "P2025")) throw notFound("Product", productId, "id");
+      throw error;
+    }
+    return { result: await read?.(tx), changes: data.stock === undefined ? {} : { stockChanged: [productId] } };
+  });
 }
 
 /**

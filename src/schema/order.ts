@@ -143,14 +143,17 @@ builder.mutationFields((t) => ({
         productId: dbId(item.productId, `items.${i}.productId`),
         quantity: item.quantity,
       }));
-      const { orderId, changes } = await placeOrder(ctx.prisma, {
-        userId: orderingUser(ctx.viewer, input.userId ? dbId(input.userId, "userId") : undefined),
-        lines,
-        notes: input.notes ?? "",
-      });
+      const { result, changes } = await placeOrder(
+        ctx.prisma,
+        {
+          userId: orderingUser(ctx.viewer, input.userId ? dbId(input.userId, "userId") : undefined),
+          lines,
+          notes: input.notes ?? "",
+        },
+        (tx, id) => tx.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } }),
+      );
       publishChanges(ctx.pubsub, changes);
-      // Read after commit, so the selection sees exactly what was written.
-      return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: orderId } });
+      return result!;
     },
   }),
   updateOrderStatus: t.prismaField({
@@ -164,9 +167,11 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, { id: globalId, status }, ctx) => {
       const id = dbId(globalId, "id");
-      const { changes } = await changeOrderStatus(ctx.prisma, id, status, orderMovePolicy(ctx.viewer, status));
+      const { result, changes } = await changeOrderStatus(ctx.prisma, id, status, orderMovePolicy(ctx.viewer, status), (tx) =>
+        tx.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } }),
+      );
       publishChanges(ctx.pubsub, changes);
-      return ctx.prisma.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } });
+      return result!;
     },
   }),
 }));

@@ -165,13 +165,18 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, { id: globalId, input }, ctx) => {
       const id = dbId(globalId, "id");
-      const { changes } = await updateProduct(ctx.prisma, id, {
-        ...given(input),
-        // The one nullable column: null (or empty) clears it.
-        ...(input.description === undefined ? {} : { description: input.description || null }),
-      });
+      const { result, changes } = await updateProduct(
+        ctx.prisma,
+        id,
+        {
+          ...given(input),
+          // The one nullable column: null (or empty) clears it.
+          ...(input.description === undefined ? {} : { description: input.description || null }),
+        },
+        (tx) => tx.product.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } }),
+      );
       publishChanges(ctx.pubsub, changes);
-      return ctx.prisma.product.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } });
+      return result!;
     },
   }),
   restockProduct: t.prismaField({
@@ -184,9 +189,11 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, { id: globalId, quantity }, ctx) => {
       const id = dbId(globalId, "id");
-      const { changes } = await restockProduct(ctx.prisma, id, quantity);
+      const { result, changes } = await restockProduct(ctx.prisma, id, quantity, (tx) =>
+        tx.product.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } }),
+      );
       publishChanges(ctx.pubsub, changes);
-      return ctx.prisma.product.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } });
+      return result!;
     },
   }),
   deleteProduct: t.prismaField({

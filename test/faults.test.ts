@@ -1,0 +1,368 @@
+/**
+ * Faults caused for real, on PostgreSQL: a server that is not there, a database that is missing or
+ * not migrated, statements and transactions that wait too long, a pool that is full, a database
+ * that goes away for ten seconds under a steady load and comes back, and Redis lost under a
+ * subscription. Each answer is a code a client can act on, the process keeps serving, and no unit of
+ * stock is lost.
+ */
+
+import { createClient as createSseClient } from "graphql-sse";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, createApp } from "../src/app.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { seedShop } from "../src/seed.js";
+import { gid } from "./support/ids.js";
+import { tcpProxy } from "./support/proxy.js";
+import {
+  dataOf,
+  freshDatabase,
+  type GraphQLResponse,
+  onTestServer,
+  TEST_SECRET,
+  testDatabaseKind,
+  testToken,
+} from "./support/shop.js";
+
+const serverUrl = process.env.TEST_DATABASE_URL ? new URL(process.env.TEST_DATABASE_URL) : undefined;
+const BASE = { AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "silent", RATE_LIMIT_PER_MINUTE: "0", SEED_DEMO: "0", PORT: "0" };
+
+/** A database URL that goes through `port` on this machine instead of straight to the server. */
+function through(url: string, port: number): string {
+  const routed = new URL(url);
+  routed.hostname = "127.0.0.1";
+  routed.port = String(port);
+  return routed.toString();
+}
+
+/** The test server's URL, naming another database. */
+function withDatabase(name: string): string {
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Posts an operation to an app as an admin (or as `token`), returning the body and how long it took. */
+async function ask(app: App, query: string, variables?: Record<string, unknown>, token?: string, strategy = "eager") {
+  const started = performance.now();
+  const response = await app.yoga.fetch("http://faults.test/graphql", {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-loading-strategy": strategy,
+      authorization: `Bearer ${token ?? (await testToken("admin"))}`,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { body: (await response.json()) as GraphQLResponse, ms: performance.now() - started };
+}
+
+async function ready(app: App) {
+  const response = await app.yoga.fetch("http://faults.test/ready");
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}
+
+const codeOf = (body: GraphQLResponse) => body.errors?.[0]?.extensions?.code;
+
+describe.runIf(testDatabaseKind === "postgres")("start-up", () => {
+  it("names the problem and the fix in one line: no server, no database, a refused login, not migrated", async () => {
+    const closedPort = await tcpProxy({ host: "127.0.0.1", port: 1 });
+    await closedPort.cut();
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { DATABASE_URL: `postgresql://postgres@127.0.0.1:${closedPort.port}/shop`, DATABASE_STARTUP_TIMEOUT_MS: "600" },
+        /^PostgreSQL at 127\.0\.0\.1:\d+\/shop is not reachable after 1 s \(.*\)\. Start PostgreSQL, or check DATABASE_URL\.$/,
+      ],
+      [
+        { DATABASE_URL: withDatabase("no_such_shop") },
+        /^PostgreSQL at .*: database "no_such_shop" does not exist\. Create it \(createdb -h 127\.0\.0\.1 -p \d+( -U \w+)? no_such_shop\), then run npm run db:migrate\.$/,
+      ],
+      [
+        { DATABASE_URL: `postgresql://nobody_here@127.0.0.1:${serverUrl!.port || 5432}/postgres` },
+        /^PostgreSQL at .*: the server refused the login \(.*\)\. Check the user and password in DATABASE_URL\.$/,
+      ],
+    ];
+    const empty = `shop_empty_${Date.now()}`;
+    await onTestServer((client) => client.query(`CREATE DATABASE "${empty}"`));
+    cases.push([{ DATABASE_URL: withDatabase(empty) }, /is not migrated \(1 pending: \d+_init\)\. Run npm run db:migrate\.$/]);
+    try {
+      for (const [env, line] of cases) {
+        const failure = await createApp(loadConfig({ ...BASE, ...env })).catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(ConfigError);
+        expect((failure as Error).message).not.toContain("\n");
+        expect((failure as Error).message).toMatch(line);
+      }
+    } finally {
+      await onTestServer((client) => client.query(`DROP DATABASE IF EXISTS "${empty}" WITH (FORCE)`));
+    }
+  });
+
+  it("waits, with backoff, for a database that comes up after the server", async () => {
+    const database = await freshDatabase();
+    const proxy = await tcpProxy({ host: serverUrl!.hostname, port: Number(serverUrl!.port || 5432) });
+    proxy.drop();
+    const starting = createApp(
+      loadConfig({ ...BASE, DATABASE_URL: through(database.url, proxy.port), DATABASE_STARTUP_TIMEOUT_MS: "20000" }),
+    );
+    // The server keeps trying while the database hangs up on it ...
+    await waitFor(async () => proxy.connections >= 3);
+    // ... and starts once it answers.
+    await proxy.restore();
+    const app = await starting;
+    try {
+      expect((await ready(app)).status).toBe(200);
+    } finally {
+      await app.close();
+      await proxy.close();
+      await database.drop();
+    }
+  });
+});
+
+describe.runIf(testDatabaseKind === "postgres")("timeouts instead of hangs", () => {
+  let app: App;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
+  let holder: pg.Client;
+
+  beforeAll(async () => {
+    database = await freshDatabase();
+    app = await createApp(
+      loadConfig({
+        ...BASE,
+        DATABASE_URL: database.url,
+        DATABASE_POOL_MAX: "2",
+        DATABASE_STATEMENT_TIMEOUT_MS: "700",
+        DATABASE_POOL_TIMEOUT_MS: "400",
+        DATABASE_TRANSACTION_WAIT_MS: "400",
+      }),
+    );
+    await seedShop(app.prisma, { users: 30, products: 10, ordersPerUser: 4, itemsPerOrder: 3 });
+    holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+  });
+  afterAll(async () => {
+    await holder?.end();
+    await app?.close();
+    await database?.drop();
+  });
+
+  it("a statement that waits on a lock answers TIMEOUT, rolls back, and leaves the pool usable", async () => {
+    await holder.query("BEGIN");
+    await holder.query(`SELECT * FROM "Product" WHERE "id" = 1 FOR UPDATE`);
+    try {
+      const before = await app.prisma.product.findUniqueOrThrow({ where: { id: 1 } });
+      const res = await ask(app, `mutation { restockProduct(id: "${gid("Product", 1)}", quantity: 5) { stock } }`);
+      expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "TIMEOUT", retryable: true });
+      await holder.query("ROLLBACK");
+      expect((await app.prisma.product.findUniqueOrThrow({ where: { id: 1 } })).stock).toBe(before.stock);
+      expect(dataOf((await ask(app, `{ products(first: 1) { totalCount } }`)).body)).toEqual({ products: { totalCount: 10 } });
+    } finally {
+      await holder.query("ROLLBACK");
+    }
+  });
+
+  it("a full pool answers SERVICE_UNAVAILABLE at once rather than queueing without end", async () => {
+    await holder.query("BEGIN");
+    await holder.query(`SELECT * FROM "Product" WHERE "id" IN (2, 3) FOR UPDATE`);
+    try {
+      // Two restocks wait on the locks and hold both connections of the pool ...
+      const blocked = [2, 3].map((id) =>
+        ask(app, `mutation { restockProduct(id: "${gid("Product", id)}", quantity: 1) { stock } }`),
+      );
+      await waitFor(async () => {
+        const n = await holderWaiting(holder);
+        return n === 2;
+      });
+      // ... so a third request cannot get one.
+      const third = await ask(app, `{ users(first: 1) { totalCount } }`);
+      expect(codeOf(third.body)).toBe("SERVICE_UNAVAILABLE");
+      await holder.query("ROLLBACK");
+      for (const res of await Promise.all(blocked)) expect(res.body.errors ?? []).toEqual([]);
+    } finally {
+      await holder.query("ROLLBACK");
+    }
+    expect(dataOf((await ask(app, `{ users(first: 1) { totalCount } }`)).body)).toEqual({ users: { totalCount: 30 } });
+  });
+
+  it("fifty heavy requests on a pool of two: every one answers, light ones keep being served, orders stay exact", async () => {
+    // Lazy: one statement per parent, some 500 per request, on a pool of two connections.
+    const heavy = `{ users(first: 30) { edges { node { orders(first: 10) { items(first: 10) { product { name } } } } } } }`;
+    const stockBefore = await app.prisma.product.aggregate({ _sum: { stock: true } });
+    const customer = await testToken({ customer: 1 });
+    const results = await Promise.all([
+      ...Array.from({ length: 50 }, (_, i) =>
+        i % 10 === 0
+          ? ask(
+              app,
+              `mutation { createOrder(input: { items: [{ productId: "${gid("Product", (i % 10) + 4)}", quantity: 1 }] }) { id } }`,
+              {},
+              customer,
+            )
+          : ask(app, heavy, undefined, undefined, "lazy"),
+      ),
+      ...Array.from({ length: 10 }, () => ask(app, `{ products(first: 1) { totalCount } }`)),
+    ]);
+    const codes = results.map((r) => codeOf(r.body) ?? "OK");
+    expect(codes.filter((code) => !["OK", "SERVICE_UNAVAILABLE", "TIMEOUT"].includes(code))).toEqual([]);
+    expect(codes.filter((code) => code === "OK").length).toBeGreaterThan(0);
+    // Bounded by the timeouts (pool 0.4 s, statement 0.7 s), never the minutes an unbounded queue takes.
+    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(20_000);
+    // Afterwards the server serves normally, and every unit of stock is accounted for.
+    expect(dataOf((await ask(app, `{ products(first: 1) { totalCount } }`)).body)).toEqual({ products: { totalCount: 10 } });
+    const placed = codes.filter((code, i) => i < 50 && i % 10 === 0 && code === "OK").length;
+    expect((await app.prisma.product.aggregate({ _sum: { stock: true } }))._sum.stock).toBe(stockBefore._sum.stock! - placed);
+  });
+});
+
+/** How many backends are waiting on a lock held by `holder`. */
+async function holderWaiting(holder: pg.Client): Promise<number> {
+  // Inside a transaction PostgreSQL keeps showing the statistics it read first; read them afresh.
+  await holder.query("SELECT pg_stat_clear_snapshot()");
+  const { rows } = await holder.query(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+  );
+  return rows[0].n;
+}
+
+/** Polls a condition the database reports (not a clock), a bounded number of times. */
+async function waitFor(condition: () => Promise<boolean>, attempts = 500) {
+  for (let i = 0; i < attempts; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error("the condition never held");
+}
+
+describe.runIf(testDatabaseKind === "postgres")("a database outage of ten seconds under load", () => {
+  it("fails fast with codes, reports not ready, recovers, and loses no unit of stock", async () => {
+    const database = await freshDatabase();
+    const proxy = await tcpProxy({ host: serverUrl!.hostname, port: Number(serverUrl!.port || 5432) });
+    const app = await createApp(loadConfig({ ...BASE, DATABASE_URL: through(database.url, proxy.port), DATABASE_POOL_MAX: "4" }));
+    try {
+      await seedShop(app.prisma, { users: 10, products: 5, ordersPerUser: 0, itemsPerOrder: 1 });
+      const start = await app.prisma.product.findMany({ select: { id: true, stock: true }, orderBy: { id: "asc" } });
+      const tokens = await Promise.all(Array.from({ length: 4 }, (_, i) => testToken({ customer: i + 1 })));
+      let phase: "before" | "down" | "after" = "before";
+      const seen: Record<string, { ms: number; code: string }[]> = { before: [], down: [], after: [] };
+      let running = true;
+      const load = Array.from({ length: 4 }, async (_, worker) => {
+        for (let i = 0; running; i++) {
+          const atPhase = phase;
+          const res =
+            i % 2
+              ? await ask(app, `{ products(first: 5) { edges { node { stock } } } }`)
+              : await ask(
+                  app,
+                  `mutation { createOrder(input: { items: [{ productId: "${gid("Product", (i % 5) + 1)}", quantity: 1 }] }) { id } }`,
+                  {},
+                  tokens[worker],
+                );
+          if (atPhase === phase) seen[phase]!.push({ ms: res.ms, code: codeOf(res.body) ?? "OK" });
+        }
+      });
+      await waitFor(async () => seen.before!.length >= 20);
+
+      await proxy.cut();
+      const cutAt = performance.now();
+      phase = "down";
+      let notReadyAfter = Number.NaN;
+      while (performance.now() - cutAt < 10_000) {
+        const r = await ready(app);
+        if (r.status === 503 && Number.isNaN(notReadyAfter)) notReadyAfter = performance.now() - cutAt;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await proxy.restore();
+      const restoredAt = performance.now();
+      phase = "after";
+      await waitFor(async () => seen.after!.some((r) => r.code === "OK"), 2000);
+      const recoveredAfter = performance.now() - restoredAt;
+      running = false;
+      await Promise.all(load);
+
+      const down = seen.down!;
+      console.log(
+        `outage: ${down.length} requests during 10 s down, slowest ${Math.round(Math.max(...down.map((r) => r.ms)))} ms, codes ${JSON.stringify(count(down.map((r) => r.code)))}; /ready 503 after ${Math.round(notReadyAfter)} ms; first success ${Math.round(recoveredAfter)} ms after the restart`,
+      );
+      expect(down.length).toBeGreaterThan(10);
+      expect(down.filter((r) => r.code === "OK" || r.code === "SERVICE_UNAVAILABLE" || r.code === "TIMEOUT").length).toBe(
+        down.length,
+      );
+      expect(Math.max(...down.map((r) => r.ms))).toBeLessThan(2_000);
+      expect(notReadyAfter).toBeLessThan(5_000);
+      expect(recoveredAfter).toBeLessThan(5_000);
+      expect((await ready(app)).status).toBe(200);
+      // No partial order: for every product, stock + units ordered = where it started.
+      for (const product of start) {
+        const now = await app.prisma.product.findUniqueOrThrow({ where: { id: product.id } });
+        const ordered = await app.prisma.orderItem.aggregate({ where: { productId: product.id }, _sum: { quantity: true } });
+        expect(now.stock + (ordered._sum.quantity ?? 0)).toBe(product.stock);
+      }
+    } finally {
+      await app.close();
+      await proxy.close();
+      await database.drop();
+    }
+  }, 60_000);
+});
+
+function count(codes: string[]) {
+  return codes.reduce<Record<string, number>>((all, code) => ({ ...all, [code]: (all[code] ?? 0) + 1 }), {});
+}
+
+describe.runIf(testDatabaseKind === "postgres" && process.env.TEST_REDIS_URL)("Redis lost under a subscription", () => {
+  it("queries and orders keep working, /ready says so, and the subscription resumes when Redis is back", async () => {
+    const redisUrl = new URL(process.env.TEST_REDIS_URL!);
+    const proxy = await tcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+    const database = await freshDatabase();
+    const app = await createApp(
+      loadConfig({ ...BASE, DATABASE_URL: database.url, REDIS_URL: `redis://127.0.0.1:${proxy.port}` }),
+    );
+    const { url } = await app.listen("127.0.0.1");
+    const client = createSseClient({ url, retryAttempts: 0 });
+    try {
+      await seedShop(app.prisma, { users: 3, products: 2, ordersPerUser: 0, itemsPerOrder: 1 });
+      const watch = client.iterate<{ productStockChanged: { stock: number } }>({
+        query: `subscription { productStockChanged(productId: "${gid("Product", 1)}") { stock } }`,
+      });
+      const first = watch.next();
+      const redis = new Redis(process.env.TEST_REDIS_URL!);
+      const subscribed = async () =>
+        Number(((await redis.pubsub("NUMSUB", "productStockChanged:1")) as [string, number])[1]) >= 1;
+      await waitFor(subscribed);
+
+      await proxy.cut();
+      await waitFor(async () => (await ready(app)).status === 503);
+      expect((await ready(app)).body.redis).toMatch(/^error/);
+      const token = await testToken({ customer: 1 });
+      const during = await ask(
+        app,
+        `mutation { createOrder(input: { items: [{ productId: "${gid("Product", 2)}", quantity: 1 }] }) { id } }`,
+        {},
+        token,
+      );
+      expect(during.body.errors ?? []).toEqual([]);
+
+      await proxy.restore();
+      await waitFor(async () => (await ready(app)).status === 200, 1000);
+      // Redis itself says when the server's subscriber is back on the channel ...
+      await waitFor(subscribed, 1000);
+      redis.disconnect();
+      // ... and an order placed now reaches the subscription opened before Redis went away.
+      const placed = await ask(
+        app,
+        `mutation { createOrder(input: { items: [{ productId: "${gid("Product", 1)}", quantity: 1 }] }) { id } }`,
+        {},
+        token,
+      );
+      expect(placed.body.errors ?? []).toEqual([]);
+      const stock = (await app.prisma.product.findUniqueOrThrow({ where: { id: 1 } })).stock;
+      expect((await first).value?.data?.productStockChanged).toEqual({ stock });
+    } finally {
+      client.dispose();
+      await app.close();
+      await proxy.close();
+      await database.drop();
+    }
+  }, 60_000);
+});
