@@ -23,6 +23,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Where events travel instead of the configured bus (a test that watches subscribers arrive). */
   eventTarget?: EventTarget;
+  /** Runs embedded PGlite on the server's own thread, as it once did (`npm run bench:latency` compares). */
+  pgliteOnThisThread?: boolean;
 }
 
 export interface App {
@@ -50,7 +52,7 @@ export interface App {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
   const log = (line: string) => logger.info(line);
-  const db = await openDatabase(config.database);
+  const db = await openDatabase(config.database, { pgliteOnThisThread: options.pgliteOnThisThread });
   try {
     // PostgreSQL is migrated on purpose (`npm run db:migrate`); the embedded database at every start.
     if (config.database.kind === "pglite") {

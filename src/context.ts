@@ -42,8 +42,11 @@ export function strategyFromHeaders(headers: Headers): Strategy {
   );
 }
 
-/** Builds the context of one request (or of one subscription, from its connection's headers). */
-export async function createContext(deps: ContextDeps, headers: Headers): Promise<Context> {
+/**
+ * Builds the context of one request (or of one subscription, from its connection's headers).
+ * `signal` aborts when the client goes away: no statement is sent after that.
+ */
+export async function createContext(deps: ContextDeps, headers: Headers, signal?: AbortSignal): Promise<Context> {
   const strategy = strategyFromHeaders(headers);
   const viewer = await deps.identify(headers);
   mayUseStrategy(viewer, strategy, deps.config.lazyStrategy);
@@ -53,7 +56,7 @@ export async function createContext(deps: ContextDeps, headers: Headers): Promis
     viewer,
     strategy,
     loaders: createLoaders(deps.prisma, strategy),
-    sql: new SqlRecorder(deps.config.limits.statements),
+    sql: new SqlRecorder(deps.config.limits.statements, signal),
   };
 }
 

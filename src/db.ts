@@ -11,6 +11,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { ConfigError, type DatabaseConfig } from "./config.js";
 import { faultOf, startupLine } from "./faults.js";
 import { PrismaClient } from "./generated/prisma/client.js";
+import { PGliteThread } from "./pglite-thread.js";
 import { recordingAdapter } from "./sql-recorder.js";
 
 /** What a multi-statement script runs against inside one transaction. */
@@ -72,11 +73,12 @@ function lockFolder(dir: string): () => void {
   throw new DatabaseInUse(`The embedded database in ${dir} could not be locked.`);
 }
 
-function openPglite(config: Extract<DatabaseConfig, { kind: "pglite" }>) {
+function openPglite(config: Extract<DatabaseConfig, { kind: "pglite" }>, onThisThread = false) {
   if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
   const unlock = config.dataDir ? lockFolder(config.dataDir) : () => undefined;
-  const client = new PGlite(config.dataDir);
-  const adapter: SqlDriverAdapterFactory = new PrismaPGlite(client);
+  // On a worker thread (see pglite-thread.ts); on this one only to measure the difference.
+  const client = onThisThread ? new PGlite(config.dataDir) : new PGliteThread(config.dataDir);
+  const adapter: SqlDriverAdapterFactory = new PrismaPGlite(client as unknown as PGlite);
   return {
     adapter,
     scriptTransaction: <T>(fn: (tx: ScriptTransaction) => Promise<T>) =>
@@ -140,8 +142,8 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
 }
 
 /** Opens the configured database. The caller owns it and must `close()` it. */
-export async function openDatabase(config: DatabaseConfig): Promise<Database> {
-  const driver = config.kind === "pglite" ? openPglite(config) : openPostgres(config);
+export async function openDatabase(config: DatabaseConfig, options: { pgliteOnThisThread?: boolean } = {}): Promise<Database> {
+  const driver = config.kind === "pglite" ? openPglite(config, options.pgliteOnThisThread) : openPostgres(config);
   const prisma = new PrismaClient({
     adapter: recordingAdapter(driver.adapter),
     transactionOptions: { maxWait: config.timeouts.transactionWaitMs, timeout: config.timeouts.transactionMs },

@@ -23,6 +23,7 @@ export type ErrorCode =
   | "LIMIT_EXCEEDED"
   | "RATE_LIMITED"
   | "SERVICE_UNAVAILABLE"
+  | "CANCELLED"
   | "TIMEOUT"
   | "INTERNAL_SERVER_ERROR";
 

@@ -29,11 +29,19 @@ export class SqlRecorder {
   readonly statements: RecordedStatement[] = [];
   private started = 0;
 
-  /** `limit`: the statements one request may run; the next one is refused before it is sent. */
-  constructor(readonly limit = Number.POSITIVE_INFINITY) {}
+  /**
+   * `limit`: the statements one request may run; the next one is refused before it is sent.
+   * `signal`: aborted when the client has gone; from then on no statement is sent for it.
+   */
+  constructor(
+    readonly limit = Number.POSITIVE_INFINITY,
+    private readonly signal?: AbortSignal,
+  ) {}
 
-  /** Counts a statement about to be sent; refuses it past the limit. */
+  /** Counts a statement about to be sent; refuses it past the limit, or once the client has gone. */
   admit(): void {
+    console.log("ADMIT", this.started, !!this.signal, this.signal?.aborted);
+    if (this.signal?.aborted) throw new ShopError("CANCELLED", "The client went away; the request was stopped.");
     if (++this.started > this.limit) {
       throw new ShopError("LIMIT_EXCEEDED", `This request needs more than ${this.limit} SQL statements.`, {
         limit: "statements",

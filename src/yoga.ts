@@ -16,6 +16,7 @@ import {
   createYoga,
   handleStreamOrSingleExecutionResult,
   type Plugin,
+  useExecutionCancellation,
   type YogaServerInstance,
 } from "graphql-yoga";
 import { mayExplainSql } from "./auth/rules.js";
@@ -207,7 +208,7 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
   return createYoga<ServerContext, Context>({
     schema,
     context: async ({ request, ...server }) => {
-      const context = await createContext(deps, request.headers);
+      const context = await createContext(deps, request.headers, request.signal);
       await options.rateLimit(context.viewer, addressOf(request, server as ServerContext, config.trustProxy));
       return context;
     },
@@ -234,6 +235,8 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
       useLimits(config.limits),
       ...(config.introspection ? [] : [useDisableIntrospection()]),
       useSubscriptions(config.limits.subscriptions, options.lifecycle),
+      // A client that has gone stops its request: no further resolver runs (and no statement, see SqlRecorder).
+      useExecutionCancellation(),
       useDeferStream(),
       useSqlRecorder(config),
     ],
