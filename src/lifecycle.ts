@@ -111,14 +111,20 @@ export function useHealth(checks: Record<string, Check>, lifecycle: Lifecycle, t
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== "/ready" || request.method !== "GET") return;
       if (lifecycle.shuttingDown) {
-        endResponse(json(fetchAPI, 503, { status: "shutting down" }));
+        endResponse(json(fetchAPI, 503, { status: "shutting down", subscriptions: lifecycle.openSubscriptions }));
         return;
       }
       const results = Object.fromEntries(
         await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await probe(check, timeoutMs)] as const)),
       );
       const ready = Object.values(results).every((result) => result === "ok");
-      endResponse(json(fetchAPI, ready ? 200 : 503, { status: ready ? "ready" : "unavailable", ...results }));
+      endResponse(
+        json(fetchAPI, ready ? 200 : 503, {
+          status: ready ? "ready" : "unavailable",
+          ...results,
+          subscriptions: lifecycle.openSubscriptions,
+        }),
+      );
     },
   };
 }

@@ -1,0 +1,114 @@
+/**
+ * Stopping the server without losing a write, with a real process (as `npm start` runs it) on
+ * PostgreSQL: on SIGTERM it stops accepting, ends open subscriptions (SSE completes, WebSocket
+ * closes with 1001), lets a mutation that is in the middle of its transaction commit and answer,
+ * closes the pool and exits 0.
+ */
+import { createClient as createSseClient } from "graphql-sse";
+import { createClient as createWsClient } from "graphql-ws";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { dbIdOf, gid } from "./support/ids.js";
+import { START_TIMEOUT_MS, startServer } from "./support/process.js";
+import { freshDatabase, TEST_SECRET, testDatabaseKind, testToken } from "./support/shop.js";
+
+/** Polls something the server or the database reports (not a clock), a bounded number of times. */
+async function until(condition: () => Promise<boolean>, attempts = 1000) {
+  for (let i = 0; i < attempts; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error("the condition never held");
+}
+
+describe.runIf(testDatabaseKind === "postgres")("SIGTERM", () => {
+  it(
+    "finishes the mutation in flight, ends subscriptions properly, and exits 0",
+    async () => {
+      const database = await freshDatabase();
+      const server = startServer({
+        DATABASE_URL: database.url,
+        SEED_DEMO: "1",
+        AUTH_JWT_SECRET: TEST_SECRET,
+        SHUTDOWN_GRACE_MS: "10000",
+      });
+      const holder = new pg.Client({ connectionString: database.url });
+      try {
+        const url = await server.ready();
+        const origin = new URL(url).origin;
+        const readiness = async () =>
+          (await (await fetch(`${origin}/ready`)).json()) as { status: string; subscriptions: number };
+        const watch = `subscription { productStockChanged(productId: "${gid("Product", 2)}") { stock } }`;
+
+        const sse = createSseClient({ url, retryAttempts: 0 });
+        const sseNext = sse.iterate({ query: watch }).next();
+        let wsClosed: number | undefined;
+        const ws = createWsClient({
+          url: url.replace("http", "ws"),
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+          on: { closed: (event) => (wsClosed = (event as { code: number }).code) },
+        });
+        const wsNext = ws
+          .iterate({ query: watch })
+          .next()
+          .catch((error: unknown) => error);
+        await until(async () => (await readiness()).subscriptions === 2);
+
+        // A mutation in the middle of its transaction: it waits on a row lock this test holds.
+        await holder.connect();
+        await holder.query("BEGIN");
+        const product = (await holder.query(`SELECT "id" FROM "Product" WHERE "stock" > 0 ORDER BY "id" LIMIT 1 FOR UPDATE`))
+          .rows[0].id;
+        const token = await testToken({ customer: 1 });
+        const order = fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({
+            query: `mutation { createOrder(input: { items: [{ productId: "${gid("Product", product)}", quantity: 1 }] }) { id } }`,
+          }),
+        });
+        await until(async () => {
+          await holder.query("SELECT pg_stat_clear_snapshot()");
+          const { rows } = await holder.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+          );
+          return rows[0].n === 1;
+        });
+
+        server.child.kill("SIGTERM");
+        // Subscriptions end properly: SSE completes, the WebSocket closes with 1001 (going away).
+        expect((await sseNext).done).toBe(true);
+        await wsNext;
+        await until(async () => wsClosed !== undefined);
+        expect(wsClosed).toBe(1001);
+        // It no longer accepts connections, while the mutation still waits for its lock.
+        await until(async () =>
+          fetch(`${origin}/health`).then(
+            () => false,
+            () => true,
+          ),
+        );
+
+        await holder.query("COMMIT");
+        const response = await order;
+        expect(response.status).toBe(200);
+        const body = (await response.json()) as { data?: { createOrder: { id: string } }; errors?: unknown };
+        expect(body.errors).toBeUndefined();
+        expect(await server.exited).toBe(0);
+
+        const committed = await holder.query(`SELECT count(*)::int AS n FROM "Order" WHERE "id" = $1`, [
+          dbIdOf(body.data!.createOrder.id),
+        ]);
+        expect(committed.rows[0].n).toBe(1);
+        sse.dispose();
+      } finally {
+        await holder.end().catch(() => undefined);
+        await server.stop();
+        await database.drop();
+      }
+    },
+    START_TIMEOUT_MS * 2,
+  );
+});
