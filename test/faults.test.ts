@@ -6,6 +6,8 @@
  * stock is lost.
  */
 
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { createClient as createSseClient } from "graphql-sse";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -98,6 +100,19 @@ describe.runIf(testDatabaseKind === "postgres")("start-up", () => {
     }
   });
 
+  it("npm run db:migrate on a missing database: one line, exit 1", async () => {
+    const failed = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/migrate.ts"], {
+      cwd: new URL("..", import.meta.url),
+      env: { ...process.env, DATABASE_URL: withDatabase("no_such_shop_to_migrate") },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /database "no_such_shop_to_migrate" does not exist\. Create it \(createdb .*\), then run npm run db:migrate\.$/,
+      ),
+    ]);
+  });
+
   it("waits, with backoff, for a database that comes up after the server", async () => {
     const database = await freshDatabase();
     const proxy = await tcpProxy({ host: serverUrl!.hostname, port: Number(serverUrl!.port || 5432) });
@@ -183,6 +198,36 @@ describe.runIf(testDatabaseKind === "postgres")("timeouts instead of hangs", () 
       await holder.query("ROLLBACK");
     }
     expect(dataOf((await ask(app, `{ users(first: 1) { totalCount } }`)).body)).toEqual({ users: { totalCount: 30 } });
+  });
+
+  it("a hundred orders at once for twenty units on a pool of two: exactly twenty placed, the rest a code", async () => {
+    const product = await app.prisma.product.update({ where: { id: 9 }, data: { stock: 20 } });
+    const unitsOrdered = async () =>
+      (await app.prisma.orderItem.aggregate({ where: { productId: product.id }, _sum: { quantity: true } }))._sum.quantity ?? 0;
+    const orderedBefore = await unitsOrdered();
+    const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => testToken({ customer: i + 1 })));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        ask(
+          app,
+          `mutation { createOrder(input: { items: [{ productId: "${gid("Product", product.id)}", quantity: 1 }] }) { id } }`,
+          {},
+          tokens[i % 10],
+        ),
+      ),
+    );
+    const codes = count(results.map((r) => codeOf(r.body) ?? "OK"));
+    console.log(`100 orders for 20 units, pool of 2: ${JSON.stringify(codes)}`);
+    expect(
+      Object.keys(codes).filter(
+        (code) => !["OK", "INSUFFICIENT_STOCK", "SERVICE_UNAVAILABLE", "TIMEOUT", "CONFLICT"].includes(code),
+      ),
+    ).toEqual([]);
+    const placed = (await unitsOrdered()) - orderedBefore;
+    const now = await app.prisma.product.findUniqueOrThrow({ where: { id: product.id } });
+    // Every answer is the truth: as many OKs as units taken, and no unit lost.
+    expect(codes.OK ?? 0).toBe(placed);
+    expect(now.stock + placed).toBe(20);
   });
 
   it("fifty heavy requests on a pool of two: every one answers, light ones keep being served, orders stay exact", async () => {

@@ -19,6 +19,7 @@ describe("the server process", () => {
         DATABASE_URL: database.url,
         SEED_DEMO: "1",
         AUTH_LOCAL_SECRET_FILE: join(secretDir, "jwt-secret"),
+        HOST: "127.0.0.1",
       };
       if (testDatabaseKind === "postgres") {
         const migrated = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/migrate.ts"], {
@@ -31,6 +32,8 @@ describe("the server process", () => {
       const server = startServer(env);
       try {
         const url = await server.ready();
+        // HOST is the address it listens on, and the start line says where.
+        expect(server.output()).toMatch(/listening on 127\.0\.0\.1:\d+: http:\/\/127\.0\.0\.1:\d+\/graphql/);
         expect(server.output()).toContain("Seeded the demo shop: 20 users, 100 orders");
         const page = await fetch(url, { headers: { accept: "text/html" } });
         expect(page.status).toBe(200);

@@ -28,7 +28,7 @@ export function startServer(env: Record<string, string>): ServerProcess {
   const printed = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk;
-      const match = output.match(/(http:\/\/localhost:\d+\/graphql)/);
+      const match = output.match(/(http:\/\/(localhost|127\.0\.0\.1):\d+\/graphql)/);
       if (match) resolve(match[1]!);
     };
     child.stdout!.on("data", onData);
