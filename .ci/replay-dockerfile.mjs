@@ -7,7 +7,7 @@
 //
 //   node .ci/replay-dockerfile.mjs postgresql://postgres@127.0.0.1:5432/postgres
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -147,7 +147,11 @@ try {
   say(`query: ${JSON.stringify(answer.data)}`);
   if (answer.data?.users?.totalCount !== 20) throw new Error(`unexpected answer ${JSON.stringify(answer)}`);
   const [, ...check] = healthcheck;
-  execFileSync(join(nodeBin, "node"), check.map((arg) => arg.replace("4000", String(port))), { cwd: stage });
+  execFileSync(
+    join(nodeBin, "node"),
+    check.map((arg) => arg.replace("4000", String(port))),
+    { cwd: stage },
+  );
   say("HEALTHCHECK: ok");
   server.kill("SIGTERM");
   exitCode = await exited;
