@@ -25,6 +25,8 @@ export interface AppOptions {
   eventTarget?: EventTarget;
   /** Runs embedded PGlite on the server's own thread, as it once did (`npm run bench:latency` compares). */
   pgliteOnThisThread?: boolean;
+  /** Applies PostgreSQL's pending migrations too (the bench owns its database); PGlite always is. */
+  migrate?: boolean;
 }
 
 export interface App {
@@ -55,7 +57,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const db = await openDatabase(config.database, { pgliteOnThisThread: options.pgliteOnThisThread });
   try {
     // PostgreSQL is migrated on purpose (`npm run db:migrate`); the embedded database at every start.
-    if (config.database.kind === "pglite") {
+    if (config.database.kind === "pglite" || options.migrate) {
+      if (config.database.kind === "postgres") await waitForDatabase(db);
       const applied = await migrate(db);
       if (applied.length) log(`Applied migrations: ${applied.join(", ")}`);
     } else {

@@ -53,6 +53,12 @@ export interface Limits {
   cost: number;
   /** SQL statements one request may run. */
   statements: number;
+  /**
+   * SQL statements one request may have in flight at once (outside transactions): a lazy request
+   * fans out one statement per parent, and without this cap it fills the pool's queue and every
+   * other request waits behind it.
+   */
+  concurrentStatements: number;
   nodeIds: number;
   /** Operations in one JSON-array batch. */
   batch: number;
@@ -246,6 +252,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokens: parseInteger(env, "MAX_TOKENS", 5000, 100, 1_000_000),
       cost: parseInteger(env, "MAX_COST", 50_000, 1, 100_000_000),
       statements: parseInteger(env, "MAX_STATEMENTS", 2000, 1, 1_000_000),
+      concurrentStatements: parseInteger(
+        env,
+        "MAX_CONCURRENT_STATEMENTS",
+        database.kind === "postgres" ? Math.max(1, Math.floor(database.poolMax / 2)) : 4,
+        1,
+        1000,
+      ),
       nodeIds: parseInteger(env, "MAX_NODE_IDS", 100, 1, 10_000),
       batch: parseInteger(env, "MAX_BATCH", 10, 0, 1000),
       bodyBytes: parseInteger(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),

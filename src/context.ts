@@ -56,7 +56,7 @@ export async function createContext(deps: ContextDeps, headers: Headers, signal?
     viewer,
     strategy,
     loaders: createLoaders(deps.prisma, strategy),
-    sql: new SqlRecorder(deps.config.limits.statements, signal),
+    sql: new SqlRecorder(deps.config.limits.statements, signal, deps.config.limits.concurrentStatements),
   };
 }
 

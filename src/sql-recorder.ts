@@ -14,6 +14,7 @@ import type {
   SqlQueryable,
   Transaction,
 } from "@prisma/driver-adapter-utils";
+import pLimit, { type LimitFunction } from "p-limit";
 import { ShopError } from "./errors.js";
 
 /** One statement as a client sees it in `extensions.sql.statements`. */
@@ -28,19 +29,24 @@ export interface RecordedStatement {
 export class SqlRecorder {
   readonly statements: RecordedStatement[] = [];
   private started = 0;
+  /** Queues this request's statements beyond its share of the pool, so it cannot crowd others out. */
+  readonly inFlight: LimitFunction;
 
   /**
    * `limit`: the statements one request may run; the next one is refused before it is sent.
    * `signal`: aborted when the client has gone; from then on no statement is sent for it.
+   * `concurrency`: the statements it may have in flight at once outside a transaction.
    */
   constructor(
     readonly limit = Number.POSITIVE_INFINITY,
     private readonly signal?: AbortSignal,
-  ) {}
+    concurrency = Number.POSITIVE_INFINITY,
+  ) {
+    this.inFlight = pLimit(concurrency);
+  }
 
   /** Counts a statement about to be sent; refuses it past the limit, or once the client has gone. */
   admit(): void {
-    console.log("ADMIT", this.started, !!this.signal, this.signal?.aborted);
     if (this.signal?.aborted) throw new ShopError("CANCELLED", "The client went away; the request was stopped.");
     if (++this.started > this.limit) {
       throw new ShopError("LIMIT_EXCEEDED", `This request needs more than ${this.limit} SQL statements.`, {
@@ -74,36 +80,51 @@ export function withSqlRecorder<T>(recorder: SqlRecorder, fn: () => T): T {
   return storage.run(recorder, fn);
 }
 
-/** Wraps a queryable so its reads and writes report to the current request's recorder. */
-function recordQueries<Q extends SqlQueryable>(target: Q): Q {
+/**
+ * Wraps a queryable so its reads and writes report to the current request's recorder. Outside a
+ * transaction a statement also waits for one of the request's in-flight slots; inside one it does
+ * not (the transaction already holds its connection, and waiting there could deadlock against the
+ * request's own statements outside it).
+ */
+function recordQueries<Q extends SqlQueryable>(target: Q, inTransaction = false): Q {
+  const send = async <R>(sql: string, run: () => Promise<R>, rowsOf: (result: R) => number): Promise<R> => {
+    const recorder = storage.getStore();
+    if (!recorder) {
+      sent++;
+      return run();
+    }
+    const once = async () => {
+      recorder.admit();
+      sent++;
+      const startedAt = performance.now();
+      const result = await run();
+      recorder.record(sql, startedAt, rowsOf(result));
+      return result;
+    };
+    return inTransaction ? once() : recorder.inFlight(once);
+  };
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver);
       if (prop === "queryRaw") {
-        return async (query: SqlQuery) => {
-          const recorder = storage.getStore();
-          recorder?.admit();
-          sent++;
-          const startedAt = performance.now();
-          const result = await obj.queryRaw(query);
-          recorder?.record(query.sql, startedAt, result.rows.length);
-          return result;
-        };
+        return (query: SqlQuery) =>
+          send(
+            query.sql,
+            () => obj.queryRaw(query),
+            (result) => result.rows.length,
+          );
       }
       if (prop === "executeRaw") {
-        return async (query: SqlQuery) => {
-          const recorder = storage.getStore();
-          recorder?.admit();
-          sent++;
-          const startedAt = performance.now();
-          const affected = await obj.executeRaw(query);
-          recorder?.record(query.sql, startedAt, affected);
-          return affected;
-        };
+        return (query: SqlQuery) =>
+          send(
+            query.sql,
+            () => obj.executeRaw(query),
+            (affected) => affected,
+          );
       }
       if (prop === "startTransaction") {
         return async (...args: Parameters<SqlDriverAdapter["startTransaction"]>) =>
-          recordQueries<Transaction>(await (obj as unknown as SqlDriverAdapter).startTransaction(...args));
+          recordQueries<Transaction>(await (obj as unknown as SqlDriverAdapter).startTransaction(...args), true);
       }
       return typeof value === "function" ? value.bind(obj) : value;
     },

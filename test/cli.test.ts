@@ -1,7 +1,7 @@
 /**
  * The command-line programs an operator meets first: `npm run token` signs tokens the server
  * accepts, and the embedded database refuses a second process instead of letting two writers lose
- * each other's work.
+ * each other's work; `npm run bench` runs on an empty PostgreSQL database.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import { loadConfig } from "../src/config.js";
 import { DatabaseInUse, openDatabase } from "../src/db.js";
 import { migrate } from "../src/migrate.js";
 import { seedShop } from "../src/seed.js";
-import { testDatabaseKind } from "./support/shop.js";
+import { onTestServer, testDatabaseKind } from "./support/shop.js";
 
 const dir = mkdtempSync(join(tmpdir(), "shop-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,5 +87,41 @@ describe.runIf(testDatabaseKind === "pglite")("the embedded database", () => {
     writeFileSync(`${folder}.lock`, "2147483646");
     const db = await openDatabase(config);
     await db.close();
+  });
+});
+
+describe.runIf(testDatabaseKind === "postgres")("npm run bench", () => {
+  it("migrates and seeds an empty PostgreSQL database, then prints each strategy's statements", async () => {
+    const name = `shop_bench_${process.pid}`;
+    await onTestServer(async (client) => {
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.query(`CREATE DATABASE "${name}"`);
+    });
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.pathname = `/${name}`;
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ["--import", "tsx", "src/cli/bench.ts", "--users", "5", "--runs", "1"],
+        { cwd: new URL("..", import.meta.url), env: { ...process.env, BENCH_DATABASE_URL: url.toString() } },
+      );
+      // | N | strategy | SQL statements | rows returned | median ms |, for the first page size (5 users).
+      const rows = stdout
+        .split("\n")
+        .filter((line) => line.startsWith("| 5 |"))
+        .map((line) =>
+          line
+            .split("|")
+            .slice(2, 5)
+            .map((cell) => cell.trim()),
+        );
+      expect(rows).toEqual([
+        ["eager", "1", "5"],
+        ["batched", "4", "73"],
+        ["lazy", "86", "90"],
+      ]);
+    } finally {
+      await onTestServer((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    }
   });
 });

@@ -19,14 +19,13 @@ const runs = Number(values.runs);
 const config = loadConfig({
   DATABASE_URL: process.env.BENCH_DATABASE_URL ?? "memory://",
   SEED_DEMO: "0",
+  // The bench reads every user's orders; it measures loading, not authorization.
+  AUTH: "off",
+  RATE_LIMIT_PER_MINUTE: "0",
   SQL_EXPLAIN: "1",
   LOG_LEVEL: "silent",
 });
-const app = await createApp(config);
-if (config.database.kind === "postgres") {
-  const { migrate } = await import("../migrate.js");
-  await migrate(app.db);
-}
+const app = await createApp(config, { migrate: true });
 await resetShop(app.prisma);
 const sizes = { users, products: 100, ordersPerUser: 4, itemsPerOrder: 3 };
 await seedShop(app.prisma, sizes);
