@@ -42,6 +42,14 @@ describe("loadConfig", () => {
     expect(loadConfig({ SQL_EXPLAIN: "0" }).sqlExplain).toBe(false);
     expect(loadConfig({ DATABASE_URL: "postgresql://h/db", DATABASE_POOL_MAX: "3" }).database).toMatchObject({ poolMax: 3 });
     expect(loadConfig({ DATABASE_URL: "postgresql://h/db" }).seedDemo).toBe(false);
+    // A request's statements in flight: half the pool (at least one), four on PGlite, or as set.
+    const inFlight = (env: Record<string, string>) => loadConfig(env).limits.concurrentStatements;
+    expect(inFlight({ DATABASE_URL: "postgresql://h/db" })).toBe(5);
+    expect(inFlight({ DATABASE_URL: "postgresql://h/db", DATABASE_POOL_MAX: "1" })).toBe(1);
+    expect(inFlight({ DATABASE_URL: "postgresql://h/db", DATABASE_POOL_MAX: "7" })).toBe(3);
+    expect(inFlight({})).toBe(4);
+    expect(inFlight({ MAX_CONCURRENT_STATEMENTS: "2" })).toBe(2);
+    expect(() => inFlight({ MAX_CONCURRENT_STATEMENTS: "0" })).toThrow(/MAX_CONCURRENT_STATEMENTS/);
   });
 
   it("is open for development and closed for production: auth, GraphiQL, introspection, lazy, CORS", () => {

@@ -1,0 +1,70 @@
+/**
+ * The recorder's share of the pool: a request has at most its cap of statements in flight outside
+ * a transaction, and none held back inside one (the transaction already has its connection).
+ */
+import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery } from "@prisma/driver-adapter-utils";
+import { describe, expect, it } from "vitest";
+import { recordingAdapter, SqlRecorder, withSqlRecorder } from "../src/sql-recorder.js";
+import { testDatabaseKind } from "./support/shop.js";
+
+/** A driver whose statements each take one turn of the event loop, counting how many overlap. */
+function countingFactory() {
+  const seen = { inFlight: 0, most: 0 };
+  const queryable = {
+    async queryRaw(_query: SqlQuery) {
+      seen.most = Math.max(seen.most, ++seen.inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      seen.inFlight--;
+      return { columnNames: [], columnTypes: [], rows: [[1]] };
+    },
+    async executeRaw(_query: SqlQuery) {
+      return 1;
+    },
+  };
+  const adapter = { ...queryable, startTransaction: async () => ({ ...queryable }) };
+  const factory = { connect: async () => adapter } as unknown as SqlDriverAdapterFactory;
+  return { seen, factory };
+}
+
+const query: SqlQuery = { sql: "SELECT 1", args: [], argTypes: [] };
+
+describe.runIf(testDatabaseKind === "pglite")("statements in flight per request", () => {
+  it("holds a request to its cap, records every statement, and lets other requests go beside it", async () => {
+    const { seen, factory } = countingFactory();
+    const adapter = (await recordingAdapter(factory).connect()) as SqlDriverAdapter;
+    const first = new SqlRecorder(Number.POSITIVE_INFINITY, undefined, 2);
+    const second = new SqlRecorder(Number.POSITIVE_INFINITY, undefined, 2);
+    const thirty = () => Promise.all(Array.from({ length: 30 }, () => adapter.queryRaw(query)));
+    await withSqlRecorder(first, thirty);
+    expect(seen.most).toBe(2);
+    expect(first.statements).toHaveLength(30);
+    seen.most = 0;
+    // Two requests at once: each has its own two.
+    await Promise.all([withSqlRecorder(first, thirty), withSqlRecorder(second, thirty)]);
+    expect(seen.most).toBe(4);
+    expect([first.statements.length, second.statements.length]).toEqual([60, 30]);
+  });
+
+  it("does not hold back statements inside a transaction", async () => {
+    const { seen, factory } = countingFactory();
+    const adapter = (await recordingAdapter(factory).connect()) as SqlDriverAdapter;
+    const recorder = new SqlRecorder(Number.POSITIVE_INFINITY, undefined, 1);
+    await withSqlRecorder(recorder, async () => {
+      const tx = await adapter.startTransaction();
+      await Promise.all(Array.from({ length: 5 }, () => tx.queryRaw(query)));
+    });
+    expect(seen.most).toBe(5);
+    expect(recorder.statements).toHaveLength(5);
+  });
+
+  it("still refuses the statement past the request's limit", async () => {
+    const { factory } = countingFactory();
+    const adapter = (await recordingAdapter(factory).connect()) as SqlDriverAdapter;
+    const recorder = new SqlRecorder(3, undefined, 2);
+    const results = await withSqlRecorder(recorder, () =>
+      Promise.allSettled(Array.from({ length: 5 }, () => adapter.queryRaw(query))),
+    );
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "rejected"]);
+    expect(recorder.statements).toHaveLength(3);
+  });
+});
