@@ -1,7 +1,7 @@
 /**
  * Stopping the server without losing a write, with a real process (as `npm start` runs it) on
  * PostgreSQL: on SIGTERM it stops accepting, ends open subscriptions (SSE completes, WebSocket
- * closes with 1001), lets a mutation that is in the middle of its transaction commit and answer,
+ * closes with 1001), lets twenty orders that are in the middle of their transactions commit and answer,
  * closes the pool and exits 0.
  */
 import { createClient as createSseClient } from "graphql-sse";
@@ -24,7 +24,7 @@ async function until(condition: () => Promise<boolean>, attempts = 1000) {
 
 describe.runIf(testDatabaseKind === "postgres")("SIGTERM", () => {
   it(
-    "finishes the mutation in flight, ends subscriptions properly, and exits 0",
+    "finishes the twenty orders in flight, ends subscriptions properly, and exits 0",
     async () => {
       const database = await freshDatabase();
       const server = startServer({
@@ -32,6 +32,8 @@ describe.runIf(testDatabaseKind === "postgres")("SIGTERM", () => {
         SEED_DEMO: "1",
         AUTH_JWT_SECRET: TEST_SECRET,
         SHUTDOWN_GRACE_MS: "10000",
+        // Room for all twenty orders to be inside their transactions at once.
+        DATABASE_POOL_MAX: "25",
       });
       const holder = new pg.Client({ connectionString: database.url });
       try {
@@ -56,25 +58,27 @@ describe.runIf(testDatabaseKind === "postgres")("SIGTERM", () => {
           .catch((error: unknown) => error);
         await until(async () => (await readiness()).subscriptions === 2);
 
-        // A mutation in the middle of its transaction: it waits on a row lock this test holds.
+        // Twenty orders in the middle of their transactions: they wait on a row lock this test holds.
         await holder.connect();
         await holder.query("BEGIN");
-        const product = (await holder.query(`SELECT "id" FROM "Product" WHERE "stock" > 0 ORDER BY "id" LIMIT 1 FOR UPDATE`))
+        const product = (await holder.query(`SELECT "id" FROM "Product" WHERE "stock" >= 20 ORDER BY "id" LIMIT 1 FOR UPDATE`))
           .rows[0].id;
         const token = await testToken({ customer: 1 });
-        const order = fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-          body: JSON.stringify({
-            query: `mutation { createOrder(input: { items: [{ productId: "${gid("Product", product)}", quantity: 1 }] }) { id } }`,
+        const orders = Array.from({ length: 20 }, () =>
+          fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+            body: JSON.stringify({
+              query: `mutation { createOrder(input: { items: [{ productId: "${gid("Product", product)}", quantity: 1 }] }) { id } }`,
+            }),
           }),
-        });
+        );
         await until(async () => {
           await holder.query("SELECT pg_stat_clear_snapshot()");
           const { rows } = await holder.query(
             `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
           );
-          return rows[0].n === 1;
+          return rows[0].n === 20;
         });
 
         server.child.kill("SIGTERM");
@@ -92,16 +96,20 @@ describe.runIf(testDatabaseKind === "postgres")("SIGTERM", () => {
         );
 
         await holder.query("COMMIT");
-        const response = await order;
-        expect(response.status).toBe(200);
-        const body = (await response.json()) as { data?: { createOrder: { id: string } }; errors?: unknown };
-        expect(body.errors).toBeUndefined();
+        // Every order answers (no connection reset) and every answer is a committed order.
+        const responses = await Promise.all(orders);
+        expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+        const bodies = (await Promise.all(responses.map((r) => r.json()))) as {
+          data?: { createOrder: { id: string } };
+          errors?: unknown;
+        }[];
+        expect(bodies.filter((body) => body.errors)).toEqual([]);
         expect(await server.exited).toBe(0);
 
-        const committed = await holder.query(`SELECT count(*)::int AS n FROM "Order" WHERE "id" = $1`, [
-          dbIdOf(body.data!.createOrder.id),
+        const committed = await holder.query(`SELECT count(*)::int AS n FROM "Order" WHERE "id" = ANY($1)`, [
+          bodies.map((body) => dbIdOf(body.data!.createOrder.id)),
         ]);
-        expect(committed.rows[0].n).toBe(1);
+        expect(committed.rows[0].n).toBe(20);
         sse.dispose();
       } finally {
         await holder.end().catch(() => undefined);
