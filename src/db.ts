@@ -145,7 +145,11 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
 export async function openDatabase(config: DatabaseConfig, options: { pgliteOnThisThread?: boolean } = {}): Promise<Database> {
   const driver = config.kind === "pglite" ? openPglite(config, options.pgliteOnThisThread) : openPostgres(config);
   const prisma = new PrismaClient({
-    adapter: recordingAdapter(driver.adapter),
+    // Requests share the connections (PGlite has one, and four in flight keep its thread busy).
+    adapter: recordingAdapter(driver.adapter, {
+      slots: config.kind === "postgres" ? config.poolMax : 4,
+      waitMs: config.timeouts.poolMs,
+    }),
     transactionOptions: { maxWait: config.timeouts.transactionWaitMs, timeout: config.timeouts.transactionMs },
   });
   return {

@@ -21,6 +21,8 @@ const UNAVAILABLE_KINDS = new Set([
   "DatabaseDoesNotExist",
   "DatabaseAccessDenied",
   "TableDoesNotExist",
+  // Ours (sql-recorder.ts): every connection stayed busy for the pool timeout.
+  "DatabaseBusy",
 ]);
 /** SQLSTATEs of a server going away or not taking connections (classes 08, 53, 57P). */
 const UNAVAILABLE_STATES = /^(08\w{3}|53300|57P0[1-4])$/;

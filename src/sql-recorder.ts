@@ -15,6 +15,7 @@ import type {
   Transaction,
 } from "@prisma/driver-adapter-utils";
 import pLimit, { type LimitFunction } from "p-limit";
+import PQueue from "p-queue";
 import { ShopError } from "./errors.js";
 
 /** One statement as a client sees it in `extensions.sql.statements`. */
@@ -29,6 +30,8 @@ export interface RecordedStatement {
 export class SqlRecorder {
   readonly statements: RecordedStatement[] = [];
   private started = 0;
+  /** Statements this request has handed to the shared queue: fewer goes first. */
+  queued = 0;
   /** Queues this request's statements beyond its share of the pool, so it cannot crowd others out. */
   readonly inFlight: LimitFunction;
 
@@ -63,6 +66,21 @@ export class SqlRecorder {
   }
 }
 
+/** Every connection stayed busy for longer than a statement may wait: a fault, SERVICE_UNAVAILABLE. */
+export class DatabaseBusy extends Error {
+  override name = "DatabaseBusy";
+  /** The kind faults.ts maps, like the driver adapter's own kinds. */
+  readonly kind = "DatabaseBusy";
+}
+
+/** How the statements of all requests share the database. */
+export interface StatementQueueOptions {
+  /** Statements sent at once outside transactions (the pool's size). */
+  slots: number;
+  /** How long a statement may wait for a slot before its request gets SERVICE_UNAVAILABLE. */
+  waitMs: number;
+}
+
 const storage = new AsyncLocalStorage<SqlRecorder>();
 
 let sent = 0;
@@ -81,12 +99,16 @@ export function withSqlRecorder<T>(recorder: SqlRecorder, fn: () => T): T {
 }
 
 /**
- * Wraps a queryable so its reads and writes report to the current request's recorder. Outside a
- * transaction a statement also waits for one of the request's in-flight slots; inside one it does
- * not (the transaction already holds its connection, and waiting there could deadlock against the
- * request's own statements outside it).
+ * Wraps a queryable so its reads and writes report to the current request's recorder.
+ *
+ * Outside a transaction a request's statement waits for one of the request's own slots
+ * (`MAX_CONCURRENT_STATEMENTS`), then for one of the database's (`queue`), where the request that
+ * has sent the fewest statements goes first: a light request is not queued behind heavy ones, and
+ * heavy ones advance in turn. Waiting there is bounded by the pool timeout. Inside a transaction
+ * nothing waits: the transaction already holds its connection, and holding its statements back
+ * could deadlock against the request's own statements outside it.
  */
-function recordQueries<Q extends SqlQueryable>(target: Q, inTransaction = false): Q {
+function recordQueries<Q extends SqlQueryable>(target: Q, queue: PQueue | undefined, waitMs: number, inTransaction = false): Q {
   const send = async <R>(sql: string, run: () => Promise<R>, rowsOf: (result: R) => number): Promise<R> => {
     const recorder = storage.getStore();
     if (!recorder) {
@@ -101,7 +123,24 @@ function recordQueries<Q extends SqlQueryable>(target: Q, inTransaction = false)
       recorder.record(sql, startedAt, rowsOf(result));
       return result;
     };
-    return inTransaction ? once() : recorder.inFlight(once);
+    if (inTransaction) return once();
+    if (!queue) return recorder.inFlight(once);
+    return recorder.inFlight(() => {
+      if (queue.size === 0 && queue.pending < queue.concurrency) {
+        return queue.add(once, { priority: -recorder.queued++ });
+      }
+      // It has to wait: for no longer than the pool timeout, and the clock stops once it runs.
+      const waiting = new AbortController();
+      const timer = setTimeout(
+        () => waiting.abort(new DatabaseBusy(`Every database connection stayed busy for ${waitMs} ms.`)),
+        waitMs,
+      );
+      const started = () => {
+        clearTimeout(timer);
+        return once();
+      };
+      return queue.add(started, { priority: -recorder.queued++, signal: waiting.signal }).finally(() => clearTimeout(timer));
+    });
   };
   return new Proxy(target, {
     get(obj, prop, receiver) {
@@ -124,19 +163,28 @@ function recordQueries<Q extends SqlQueryable>(target: Q, inTransaction = false)
       }
       if (prop === "startTransaction") {
         return async (...args: Parameters<SqlDriverAdapter["startTransaction"]>) =>
-          recordQueries<Transaction>(await (obj as unknown as SqlDriverAdapter).startTransaction(...args), true);
+          recordQueries<Transaction>(
+            await (obj as unknown as SqlDriverAdapter).startTransaction(...args),
+            undefined,
+            waitMs,
+            true,
+          );
       }
       return typeof value === "function" ? value.bind(obj) : value;
     },
   });
 }
 
-/** An adapter factory whose connections record their statements; everything else passes through. */
-export function recordingAdapter<F extends SqlDriverAdapterFactory>(factory: F): F {
+/**
+ * An adapter factory whose connections record their statements and share the database fairly
+ * between requests (see `recordQueries`); everything else passes through.
+ */
+export function recordingAdapter<F extends SqlDriverAdapterFactory>(factory: F, options?: StatementQueueOptions): F {
+  const queue = options ? new PQueue({ concurrency: options.slots }) : undefined;
   return new Proxy(factory, {
     get(obj, prop, receiver) {
       if (prop === "connect") {
-        return async () => recordQueries(await obj.connect());
+        return async () => recordQueries(await obj.connect(), queue, options?.waitMs ?? 0);
       }
       const value = Reflect.get(obj, prop, receiver);
       return typeof value === "function" ? value.bind(obj) : value;

@@ -4,16 +4,21 @@
  */
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery } from "@prisma/driver-adapter-utils";
 import { describe, expect, it } from "vitest";
-import { recordingAdapter, SqlRecorder, withSqlRecorder } from "../src/sql-recorder.js";
+import { faultOf } from "../src/faults.js";
+import { DatabaseBusy, recordingAdapter, SqlRecorder, withSqlRecorder } from "../src/sql-recorder.js";
 import { testDatabaseKind } from "./support/shop.js";
 
-/** A driver whose statements each take one turn of the event loop, counting how many overlap. */
-function countingFactory() {
-  const seen = { inFlight: 0, most: 0 };
+/**
+ * A driver whose statements each take one turn of the event loop (or wait for `gate`), counting how
+ * many overlap and keeping the order they ran in.
+ */
+function countingFactory(gate?: Promise<void>) {
+  const seen = { inFlight: 0, most: 0, order: [] as string[] };
   const queryable = {
-    async queryRaw(_query: SqlQuery) {
+    async queryRaw(query: SqlQuery) {
       seen.most = Math.max(seen.most, ++seen.inFlight);
-      await new Promise((resolve) => setImmediate(resolve));
+      seen.order.push(query.sql);
+      await (gate ?? new Promise((resolve) => setImmediate(resolve)));
       seen.inFlight--;
       return { columnNames: [], columnTypes: [], rows: [[1]] };
     },
@@ -66,5 +71,33 @@ describe.runIf(testDatabaseKind === "pglite")("statements in flight per request"
     );
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "rejected"]);
     expect(recorder.statements).toHaveLength(3);
+  });
+
+  it("shares the database: the request that has sent the fewest statements goes first", async () => {
+    const { seen, factory } = countingFactory();
+    const adapter = (await recordingAdapter(factory, { slots: 1, waitMs: 10_000 }).connect()) as SqlDriverAdapter;
+    const heavy = new SqlRecorder(Number.POSITIVE_INFINITY, undefined, 10);
+    const light = new SqlRecorder(Number.POSITIVE_INFINITY, undefined, 10);
+    const heavyDone = withSqlRecorder(heavy, () =>
+      Promise.all(Array.from({ length: 10 }, () => adapter.queryRaw({ ...query, sql: "heavy" }))),
+    );
+    const lightDone = withSqlRecorder(light, () => adapter.queryRaw({ ...query, sql: "light" }));
+    await Promise.all([heavyDone, lightDone]);
+    expect(seen.most).toBe(1);
+    // The heavy request's first statement was already running; the light one goes next.
+    expect(seen.order.indexOf("light")).toBe(1);
+  });
+
+  it("gives up on a wait for a free connection after the pool timeout, never on a statement that runs", async () => {
+    let open!: () => void;
+    const { factory } = countingFactory(new Promise<void>((resolve) => (open = resolve)));
+    const adapter = (await recordingAdapter(factory, { slots: 1, waitMs: 50 }).connect()) as SqlDriverAdapter;
+    const running = withSqlRecorder(new SqlRecorder(), () => adapter.queryRaw(query));
+    const waiting = withSqlRecorder(new SqlRecorder(), () => adapter.queryRaw(query));
+    const error = await waiting.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseBusy);
+    expect(faultOf(error)).toMatchObject({ code: "SERVICE_UNAVAILABLE", kind: "DatabaseBusy" });
+    open();
+    expect((await running).rows).toEqual([[1]]);
   });
 });
