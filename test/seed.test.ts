@@ -47,6 +47,20 @@ describe("seedShop", () => {
     }
   });
 
+  it("leaves the planner statistics of what it loaded (autovacuum may be off, and a fresh import has none)", async () => {
+    await resetShop(shop.prisma);
+    await seedShop(shop.prisma, sizes);
+    const stats = await shop.prisma.$queryRaw<{ table: string; tuples: number }[]>`
+      SELECT c.relname AS "table", c.reltuples::int AS tuples FROM pg_class c
+      WHERE c.relname IN ('User', 'Product', 'Order', 'OrderItem') AND c.relkind = 'r' ORDER BY c.relname`;
+    expect(stats).toEqual([
+      { table: "Order", tuples: 21 },
+      { table: "OrderItem", tuples: 42 },
+      { table: "Product", tuples: 9 },
+      { table: "User", tuples: 7 },
+    ]);
+  });
+
   it("is deterministic: the same sizes give the same shop", async () => {
     const first = await dump();
     await resetShop(shop.prisma);
