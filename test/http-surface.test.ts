@@ -6,6 +6,7 @@
  * strategy). Every refused request that carried a mutation is shown to have written nothing.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type As, createTestShop, dataOf, errorOf, type GraphQLResponse, listen, type TestShop } from "./support/shop.js";
 
@@ -351,6 +352,32 @@ describe("GraphiQL page", () => {
     const json = await postJson(plain, A_QUERY);
     expect(json.headers.get("x-content-type-options")).toBe("nosniff");
     expect(json.headers.get("content-security-policy")).toBeNull();
+  });
+
+  it("is sent compressed and may be kept by the browser; JSON and event streams are not compressed", async () => {
+    const get = (accept: string, encoding: string) =>
+      plain.fetch(new Request(ENDPOINT, { headers: { accept, "accept-encoding": encoding } }));
+    const identity = await get("text/html", "identity");
+    const plainBytes = (await identity.arrayBuffer()).byteLength;
+    const page = await get("text/html", "gzip");
+    expect(page.headers.get("content-encoding")).toBe("gzip");
+    expect(page.headers.get("cache-control")).toBe("private, max-age=600");
+    const compressed = Buffer.from(await page.arrayBuffer());
+    const html = gunzipSync(compressed);
+    expect(html.byteLength).toBe(plainBytes);
+    expect(html.toString("utf8")).toContain("GraphiQL");
+    console.log(`GraphiQL page: ${plainBytes} bytes, ${compressed.byteLength} gzipped`);
+    expect(compressed.byteLength).toBeLessThan(plainBytes / 3);
+
+    const json = await plain.fetch(
+      new Request(ENDPOINT, {
+        method: "POST",
+        headers: { "content-type": "application/json", "accept-encoding": "gzip" },
+        body: JSON.stringify({ query: "{ __typename }" }),
+      }),
+    );
+    expect(json.headers.get("content-encoding")).toBeNull();
+    expect(await json.json()).toMatchObject({ data: { __typename: "Query" } });
   });
 });
 
