@@ -27,6 +27,7 @@ import {
   testDatabaseKind,
   testToken,
 } from "./support/shop.js";
+import { lockWaiters, waitFor } from "./support/wait.js";
 
 const serverUrl = process.env.TEST_DATABASE_URL ? new URL(process.env.TEST_DATABASE_URL) : undefined;
 const BASE = { AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "silent", RATE_LIMIT_PER_MINUTE: "0", SEED_DEMO: "0", PORT: "0" };
@@ -187,7 +188,7 @@ describe.runIf(testDatabaseKind === "postgres")("timeouts instead of hangs", () 
         ask(app, `mutation { restockProduct(id: "${gid("Product", id)}", quantity: 1) { stock } }`),
       );
       await waitFor(async () => {
-        const n = await holderWaiting(holder);
+        const n = await lockWaiters(holder);
         return n === 2;
       });
       // ... so a third request cannot get one.
@@ -298,25 +299,6 @@ describe.runIf(testDatabaseKind === "postgres")("timeouts instead of hangs", () 
     expect(after).toBe(stockBefore - without.placed - capped.placed);
   });
 });
-
-/** How many backends are waiting on a lock held by `holder`. */
-async function holderWaiting(holder: pg.Client): Promise<number> {
-  // Inside a transaction PostgreSQL keeps showing the statistics it read first; read them afresh.
-  await holder.query("SELECT pg_stat_clear_snapshot()");
-  const { rows } = await holder.query(
-    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-  );
-  return rows[0].n;
-}
-
-/** Polls a condition the database reports (not a clock), a bounded number of times. */
-async function waitFor(condition: () => Promise<boolean>, attempts = 500) {
-  for (let i = 0; i < attempts; i++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error("the condition never held");
-}
 
 describe.runIf(testDatabaseKind === "postgres")("a database outage of ten seconds under load", () => {
   it("fails fast with codes, reports not ready, recovers, and loses no unit of stock", async () => {

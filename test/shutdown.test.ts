@@ -12,15 +12,7 @@ import WebSocket from "ws";
 import { dbIdOf, gid } from "./support/ids.js";
 import { START_TIMEOUT_MS, startServer } from "./support/process.js";
 import { freshDatabase, TEST_SECRET, testDatabaseKind, testToken } from "./support/shop.js";
-
-/** Polls something the server or the database reports (not a clock), a bounded number of times. */
-async function until(condition: () => Promise<boolean>, attempts = 1000) {
-  for (let i = 0; i < attempts; i++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error("the condition never held");
-}
+import { lockWaiters, waitFor } from "./support/wait.js";
 
 describe.runIf(testDatabaseKind === "postgres")("SIGTERM", () => {
   it(
@@ -56,7 +48,7 @@ describe.runIf(testDatabaseKind === "postgres")("SIGTERM", () => {
           .iterate({ query: watch })
           .next()
           .catch((error: unknown) => error);
-        await until(async () => (await readiness()).subscriptions === 2);
+        await waitFor(async () => (await readiness()).subscriptions === 2);
 
         // Twenty orders in the middle of their transactions: they wait on a row lock this test holds.
         await holder.connect();
@@ -73,22 +65,16 @@ describe.runIf(testDatabaseKind === "postgres")("SIGTERM", () => {
             }),
           }),
         );
-        await until(async () => {
-          await holder.query("SELECT pg_stat_clear_snapshot()");
-          const { rows } = await holder.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-          );
-          return rows[0].n === 20;
-        });
+        await waitFor(async () => (await lockWaiters(holder)) === 20);
 
         server.child.kill("SIGTERM");
         // Subscriptions end properly: SSE completes, the WebSocket closes with 1001 (going away).
         expect((await sseNext).done).toBe(true);
         await wsNext;
-        await until(async () => wsClosed !== undefined);
+        await waitFor(async () => wsClosed !== undefined);
         expect(wsClosed).toBe(1001);
         // It no longer accepts connections, while the mutation still waits for its lock.
-        await until(async () =>
+        await waitFor(async () =>
           fetch(`${origin}/health`).then(
             () => false,
             () => true,
