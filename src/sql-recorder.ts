@@ -98,6 +98,9 @@ export function withSqlRecorder<T>(recorder: SqlRecorder, fn: () => T): T {
   return storage.run(recorder, fn);
 }
 
+/** Where a queryable's statements wait: a shared queue, nowhere (a transaction), or only per request. */
+type Sharing = { queue: PQueue; waitMs: number } | "in-transaction" | undefined;
+
 /**
  * Wraps a queryable so its reads and writes report to the current request's recorder.
  *
@@ -108,7 +111,7 @@ export function withSqlRecorder<T>(recorder: SqlRecorder, fn: () => T): T {
  * nothing waits: the transaction already holds its connection, and holding its statements back
  * could deadlock against the request's own statements outside it.
  */
-function recordQueries<Q extends SqlQueryable>(target: Q, queue: PQueue | undefined, waitMs: number, inTransaction = false): Q {
+function recordQueries<Q extends SqlQueryable>(target: Q, sharing: Sharing): Q {
   const send = async <R>(sql: string, run: () => Promise<R>, rowsOf: (result: R) => number): Promise<R> => {
     const recorder = storage.getStore();
     if (!recorder) {
@@ -123,8 +126,9 @@ function recordQueries<Q extends SqlQueryable>(target: Q, queue: PQueue | undefi
       recorder.record(sql, startedAt, rowsOf(result));
       return result;
     };
-    if (inTransaction) return once();
-    if (!queue) return recorder.inFlight(once);
+    if (sharing === "in-transaction") return once();
+    if (!sharing) return recorder.inFlight(once);
+    const { queue, waitMs } = sharing;
     return recorder.inFlight(() => {
       if (queue.size === 0 && queue.pending < queue.concurrency) {
         return queue.add(once, { priority: -recorder.queued++ });
@@ -163,12 +167,7 @@ function recordQueries<Q extends SqlQueryable>(target: Q, queue: PQueue | undefi
       }
       if (prop === "startTransaction") {
         return async (...args: Parameters<SqlDriverAdapter["startTransaction"]>) =>
-          recordQueries<Transaction>(
-            await (obj as unknown as SqlDriverAdapter).startTransaction(...args),
-            undefined,
-            waitMs,
-            true,
-          );
+          recordQueries<Transaction>(await (obj as unknown as SqlDriverAdapter).startTransaction(...args), "in-transaction");
       }
       return typeof value === "function" ? value.bind(obj) : value;
     },
@@ -180,11 +179,11 @@ function recordQueries<Q extends SqlQueryable>(target: Q, queue: PQueue | undefi
  * between requests (see `recordQueries`); everything else passes through.
  */
 export function recordingAdapter<F extends SqlDriverAdapterFactory>(factory: F, options?: StatementQueueOptions): F {
-  const queue = options ? new PQueue({ concurrency: options.slots }) : undefined;
+  const sharing: Sharing = options && { queue: new PQueue({ concurrency: options.slots }), waitMs: options.waitMs };
   return new Proxy(factory, {
     get(obj, prop, receiver) {
       if (prop === "connect") {
-        return async () => recordQueries(await obj.connect(), queue, options?.waitMs ?? 0);
+        return async () => recordQueries(await obj.connect(), sharing);
       }
       const value = Reflect.get(obj, prop, receiver);
       return typeof value === "function" ? value.bind(obj) : value;

@@ -61,17 +61,18 @@ describe("a client that goes away", () => {
     const abandoned = post("cancel-abandoned", controller.signal).catch((error: Error) => error);
     // Leave once the request is under way.
     for (let i = 0; statementsSent() - before < 20; i++) {
-      if (i > 10_000) throw new Error("the request never started");
+      if (i > 1_000_000) throw new Error("the request never started");
       await new Promise((resolve) => setImmediate(resolve));
     }
+    const atAbort = statementsSent() - before;
     controller.abort();
     expect(await abandoned).toBeInstanceOf(Error);
     await done;
     const sent = statementsSent() - before;
-    console.log(`abandoned after 20 statements: ${sent} sent in all, of the ${full} the whole query takes`);
+    console.log(`abandoned after ${atAbort} statements: ${sent} sent in all, of the ${full} the whole query takes`);
     // The statements already in flight finish (a request has at most `MAX_CONCURRENT_STATEMENTS`);
     // no new one starts once the server knows the client is gone.
-    expect(sent).toBeLessThanOrEqual(20 + 2 * shop.app.config.limits.concurrentStatements);
+    expect(sent).toBeLessThanOrEqual(atAbort + 2 * shop.app.config.limits.concurrentStatements);
     // Nothing more is sent once the server is done with it.
     await shop.gql("{ __typename }");
     expect(statementsSent() - before).toBe(sent);
