@@ -23,8 +23,15 @@ export interface SeedProgress {
   items: number;
 }
 
-/** Users per batch, with their orders and items: memory stays flat whatever the total. */
-const USERS_PER_BATCH = 1000;
+/**
+ * Users per batch, with their orders and items: at most 1,000 users and about 50,000 rows, so
+ * memory stays flat whatever the total and however many orders each user has. (It depends only on
+ * the sizes, so the same sizes still give the same rows.)
+ */
+function usersPerBatch(sizes: SeedSizes): number {
+  const rowsPerUser = 1 + sizes.ordersPerUser * (1 + sizes.itemsPerOrder);
+  return Math.max(1, Math.min(1000, Math.floor(50_000 / rowsPerUser)));
+}
 const DAY_MS = 86_400_000;
 /** Order dates fall in the year before this instant, fixed so that seeding is reproducible. */
 const SEED_EPOCH = Date.UTC(2026, 0, 1);
@@ -104,8 +111,9 @@ export async function seedShop(
   };
 
   const progress: SeedProgress = { users: 0, totalUsers: sizes.users, orders: 0, items: 0 };
-  for (let start = 0; start < sizes.users; start += USERS_PER_BATCH) {
-    const userIds = await reserveIds(prisma, "User", Math.min(USERS_PER_BATCH, sizes.users - start));
+  const batch = usersPerBatch(sizes);
+  for (let start = 0; start < sizes.users; start += batch) {
+    const userIds = await reserveIds(prisma, "User", Math.min(batch, sizes.users - start));
     const users = userIds.map((id, k) => {
       const firstName = faker.person.firstName();
       const lastName = faker.person.lastName();

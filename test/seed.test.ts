@@ -67,6 +67,16 @@ describe("seedShop", () => {
     await seedShop(shop.prisma, sizes);
     expect(await dump()).toEqual(first);
   });
+  it("loads many orders per user in batches of bounded size, in one go", async () => {
+    await resetShop(shop.prisma);
+    const batches: number[] = [];
+    const big = { users: 130, products: 30, ordersPerUser: 100, itemsPerOrder: 3 };
+    const result = await seedShop(shop.prisma, big, (progress) => batches.push(progress.users));
+    // 401 rows per user: 124 users (about 50,000 rows) per batch, whatever the total.
+    expect(batches).toEqual([124, 130]);
+    expect(result).toMatchObject({ users: 130, orders: 13_000, items: 39_000 });
+    expect([await shop.prisma.order.count(), await shop.prisma.orderItem.count()]).toEqual([13_000, 39_000]);
+  });
 });
 
 describe("npm run db:seed", () => {
