@@ -10,6 +10,7 @@ builder.prismaObjectFields(OrderItemRef, (t) => ({
     type: "Decimal",
     description: "quantity x unitPrice, exact.",
     // Computed from this row's own two columns: no query, in every strategy.
+    select: { unitPrice: true, quantity: true },
     resolve: (item) => item.unitPrice.mul(item.quantity),
   }),
   order: t.relation("order", {
