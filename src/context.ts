@@ -17,7 +17,7 @@ export interface Context {
   pubsub: ShopPubSub;
   viewer: Viewer;
   strategy: Strategy;
-  /** Replaced for every event of a subscription (see `renewLoaders`), else fixed for the request. */
+  /** Replaced for every event of a subscription (see src/schema/subscriptions.ts), else fixed for the request. */
   loaders: Loaders;
   sql: SqlRecorder;
 }
@@ -58,12 +58,4 @@ export async function createContext(deps: ContextDeps, headers: Headers, signal?
     loaders: createLoaders(deps.prisma, strategy),
     sql: new SqlRecorder(deps.config.limits.statements, signal, deps.config.limits.concurrentStatements),
   };
-}
-
-/**
- * A subscription keeps one context for its whole life, but each event must see the database as it
- * is now, not rows its loaders cached for an earlier event.
- */
-export function renewLoaders(ctx: Context): void {
-  ctx.loaders = createLoaders(ctx.prisma, ctx.strategy);
 }

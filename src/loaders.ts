@@ -39,12 +39,17 @@ function valueByKey<V>(keys: readonly Key[], rows: { key: Key; value: V | null }
 
 const ZERO = new Prisma.Decimal(0);
 
-/** Creates the loaders of one request. Never share them between requests: they cache rows. */
-export function createLoaders(prisma: PrismaClient, strategy: Strategy) {
+/**
+ * Creates the loaders of one request. Never share them between requests: they cache rows. (One
+ * event of a subscription is the exception: its subscribers share the event's loaders, see
+ * src/schema/subscriptions.ts.) `run` wraps each batch: an event runs its reads in its own SQL record.
+ */
+export function createLoaders(prisma: PrismaClient, strategy: Strategy, run?: <T>(read: () => Promise<T>) => Promise<T>) {
   // Eager requests rarely reach a loader (the root query preloads relations); when Pothos cannot
   // preload a field they fall back to batching, never to N+1.
   const options = strategy === "lazy" ? { batch: false, cache: false } : {};
-  const loader = <V>(batch: (keys: readonly Key[]) => Promise<V[]>) => new DataLoader<Key, V>(batch, options);
+  const loader = <V>(batch: (keys: readonly Key[]) => Promise<V[]>) =>
+    new DataLoader<Key, V>(run ? (keys) => run(() => batch(keys)) : batch, options);
 
   /** One loader per distinct argument set, since the arguments are part of the query. */
   const perArgs = <A, V>(make: (args: A) => DataLoader<Key, V>) => {

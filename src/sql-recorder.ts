@@ -43,9 +43,14 @@ export class SqlRecorder {
   constructor(
     readonly limit = Number.POSITIVE_INFINITY,
     private readonly signal?: AbortSignal,
-    concurrency = Number.POSITIVE_INFINITY,
+    private readonly concurrency = Number.POSITIVE_INFINITY,
   ) {
     this.inFlight = pLimit(concurrency);
+  }
+
+  /** A new, empty record with the same limits: for one event of a long-lived subscription. */
+  fresh(signal = this.signal): SqlRecorder {
+    return new SqlRecorder(this.limit, signal, this.concurrency);
   }
 
   /** Counts a statement about to be sent; refuses it past the limit, or once the client has gone. */

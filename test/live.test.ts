@@ -6,8 +6,10 @@ import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { statementsSent } from "../src/sql-recorder.js";
 import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, listen, type TestShop } from "./support/shop.js";
+import { waitFor } from "./support/wait.js";
 
 let shop: TestShop;
 let server: { url: string; wsUrl: string };
@@ -128,5 +130,63 @@ describe("over WebSocket (graphql-ws)", () => {
     const result = await client.iterate({ query: `{ products(first: 2) { totalCount } }` }).next();
     expect(result.value.data).toEqual({ products: { totalCount: 6 } });
     await client.dispose();
+  });
+});
+
+describe("an event with many subscribers", () => {
+  let crowd: TestShop;
+  let wsUrl: string;
+  beforeAll(async () => {
+    crowd = await createTestShop({
+      seed: { users: 5, products: 6, ordersPerUser: 1, itemsPerOrder: 1 },
+      env: { MAX_SUBSCRIPTIONS_PER_CONNECTION: "1000", MAX_SUBSCRIPTIONS: "2000" },
+    });
+    ({ wsUrl } = await listen(crowd));
+  });
+  afterAll(() => crowd?.close());
+
+  /** Statements sent for one order while `count` subscribers, on one connection, watch orderCreated. */
+  async function orderWatchedBy(count: number, strategy: string) {
+    // The subscriptions of the previous round have gone.
+    await waitFor(async () => crowd.subscribers("orderCreated") === 0);
+    const client = createWsClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: async () => ({ "x-loading-strategy": strategy, authorization: `Bearer ${await crowd.token("admin")}` }),
+    });
+    const ready = crowd.subscribed("orderCreated", count);
+    const iterators = Array.from({ length: count }, () =>
+      client.iterate<{ orderCreated: { id: string; user: { name: string }; items: { product: { name: string } }[] } }>({
+        query: `subscription { orderCreated { id user { name } items { quantity product { name } } } }`,
+      }),
+    );
+    const events = iterators.map((iterator) => iterator.next());
+    await withTimeout(ready);
+    const before = statementsSent();
+    const placed = dataOf(
+      await crowd.gql(PLACE, { input: { userId: gid("User", 4), items: [{ productId: gid("Product", 5), quantity: 1 }] } }),
+    );
+    const received = await withTimeout(Promise.all(events));
+    const statements = statementsSent() - before;
+    await Promise.all(iterators.map((iterator) => iterator.return?.()));
+    await client.dispose();
+    // Every subscriber gets the order as committed.
+    expect(new Set(received.map((event) => event.value.data?.orderCreated.id))).toEqual(new Set([placed.createOrder.id]));
+    return statements;
+  }
+
+  it("costs the same SQL whatever its subscribers, except under lazy (the honest N+1)", async () => {
+    const figures: Record<string, number[]> = {};
+    for (const strategy of ["eager", "batched"]) {
+      figures[strategy] = [];
+      for (const count of [1, 100, 500]) figures[strategy].push(await orderWatchedBy(count, strategy));
+    }
+    figures.lazy = [await orderWatchedBy(1, "lazy"), await orderWatchedBy(10, "lazy")];
+    console.log(`statements per order, with 1, 100 and 500 subscribers (lazy: 1 and 10): ${JSON.stringify(figures)}`);
+    expect(new Set(figures.eager).size).toBe(1);
+    expect(new Set(figures.batched).size).toBe(1);
+    // Lazy: the same reads for each subscriber, on top of the order's own statements.
+    const ownStatements = figures.eager![0]! - 1;
+    expect(figures.lazy[1]! - ownStatements).toBe(10 * (figures.lazy[0]! - ownStatements));
   });
 });

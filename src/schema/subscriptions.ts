@@ -1,23 +1,67 @@
 /**
  * Live updates, published by the mutations that cause them once their transaction has committed.
- * Each event reads the current row, with loaders renewed for the event (see `renewLoaders`).
+ * Each event reads the current row; its subscribers share that work (see `eventReads`).
  */
 import { visibleOrders } from "../auth/rules.js";
 import { builder } from "../builder.js";
-import { type Context, renewLoaders } from "../context.js";
+import type { Context } from "../context.js";
 import { notFound } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import { createLoaders, type Loaders } from "../loaders.js";
+import { type SqlRecorder, withSqlRecorder } from "../sql-recorder.js";
+import type { Strategy } from "../strategy.js";
 import { dbId } from "./ids.js";
 import { rootQuery } from "./loading.js";
 import { OrderRef, ProductRef } from "./refs.js";
 
-/** The order an event names, as it is now, read with loaders renewed for this event. */
+/** What the subscribers of one event share: its SQL record, its loaders by strategy, its reads by query. */
+interface EventScope {
+  sql: SqlRecorder;
+  loaders: Map<Strategy, Loaders>;
+  reads: Map<string, Promise<unknown>>;
+}
+
+/** Keyed by the event's payload: the bus hands every subscriber of an event the same object. */
+const scopes = new WeakMap<object, EventScope>();
+
+/**
+ * Prepares `ctx` for one event and returns how to read for it. An event must be read as the
+ * database is now, so nothing is kept from an earlier event. Subscribers with the same strategy
+ * share the event's loaders (their queries carry each viewer's row filter, so sharing rows is
+ * safe), and those asking the same query share its read: the cost of an event does not grow with
+ * its subscribers. The reads run in the event's own SQL record, so a subscriber that leaves cannot
+ * cancel the others' reads, and a subscription that lives for days does not pile up a record or
+ * reach the statement cap. `lazy` stays the honest N+1: each of its subscribers reads alone.
+ */
+function eventReads(event: object, ctx: Context): <T>(query: object, read: () => Promise<T>) => Promise<T> {
+  if (ctx.strategy === "lazy") {
+    const sql = ctx.sql.fresh();
+    const run = <T>(read: () => Promise<T>) => withSqlRecorder(sql, read);
+    ctx.loaders = createLoaders(ctx.prisma, ctx.strategy, run);
+    return (_query, read) => run(read);
+  }
+  let scope = scopes.get(event);
+  if (!scope) {
+    scope = { sql: ctx.sql.fresh(undefined), loaders: new Map(), reads: new Map() };
+    scopes.set(event, scope);
+  }
+  const { sql, loaders, reads } = scope;
+  const run = <T>(read: () => Promise<T>) => withSqlRecorder(sql, read);
+  const shared = loaders.get(ctx.strategy) ?? createLoaders(ctx.prisma, ctx.strategy, run);
+  loaders.set(ctx.strategy, shared);
+  ctx.loaders = shared;
+  return <T>(query: object, read: () => Promise<T>) => {
+    const key = `${ctx.strategy} ${JSON.stringify(query)}`;
+    const found = reads.get(key) ?? run(read);
+    reads.set(key, found);
+    return found as Promise<T>;
+  };
+}
+
+/** The order an event names, as it is now. */
 function currentOrder(query: Prisma.OrderFindFirstArgs, event: { orderId: number }, _args: unknown, ctx: Context) {
-  renewLoaders(ctx);
-  return ctx.prisma.order.findFirstOrThrow({
-    ...rootQuery(ctx, query),
-    where: { id: event.orderId, AND: [visibleOrders(ctx.viewer)] },
-  });
+  const args = { ...rootQuery(ctx, query), where: { id: event.orderId, AND: [visibleOrders(ctx.viewer)] } };
+  return eventReads(event, ctx)(args, () => ctx.prisma.order.findFirstOrThrow(args));
 }
 
 /** Watching an order is for those who may see it; any other answers as a missing order. */
@@ -51,8 +95,8 @@ builder.subscriptionFields((t) => ({
     args: { productId: t.arg.globalID({ for: ProductRef, required: true, description: "The product to watch." }) },
     subscribe: (_root, args, ctx) => ctx.pubsub.subscribe("productStockChanged", dbId(args.productId, "productId")),
     resolve: (query, event: { productId: number }, _args, ctx) => {
-      renewLoaders(ctx);
-      return ctx.prisma.product.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id: event.productId } });
+      const args = { ...rootQuery(ctx, query), where: { id: event.productId } };
+      return eventReads(event, ctx)(args, () => ctx.prisma.product.findFirstOrThrow(args));
     },
   }),
 }));

@@ -49,8 +49,10 @@ export interface TestShop {
   /** A valid token for `who` (`Bearer` not included). */
   token(who: Exclude<As, "anonymous">, expiresIn?: string): Promise<string>;
   prisma: App["prisma"];
-  /** Resolves once the server listens on this topic (call it before the client subscribes). */
-  subscribed(topic: keyof ShopEvents): Promise<void>;
+  /** Resolves once the server adds `count` (1) listeners on this topic (call it before the clients subscribe). */
+  subscribed(topic: keyof ShopEvents, count?: number): Promise<void>;
+  /** How many subscriptions the server listens on this topic for, now. */
+  subscribers(topic: keyof ShopEvents): number;
   /** Runs one operation through the server, as a client would. */
   gql<D = any>(
     query: string,
@@ -114,23 +116,40 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
 }
 
 /**
- * An event target that tells a test when the server starts listening on a topic: the exact moment
- * an event published to it will be delivered.
+ * An event target that tells a test when the server listens on a topic (for `count` subscribers):
+ * the exact moment an event published to it will be delivered to them.
  */
 function observedEventTarget() {
   const target = new EventTarget();
-  const waiting = new Map<string, (() => void)[]>();
+  const listeners = new Map<string, number>();
+  const waiting: { topic: string; remaining: number; resolve: () => void }[] = [];
+  // A topic with an id (`orderStatusChanged(orderId:)`) listens on "<topic>:<id>".
+  const topicOf = (type: string) => type.split(":")[0]!;
   const addEventListener = target.addEventListener.bind(target);
+  const removeEventListener = target.removeEventListener.bind(target);
   target.addEventListener = (type, ...rest) => {
     addEventListener(type, ...rest);
-    // A topic with an id (`orderStatusChanged(orderId:)`) listens on "<topic>:<id>".
-    const topic = type.split(":")[0]!;
-    for (const resolve of waiting.get(topic) ?? []) resolve();
-    waiting.delete(topic);
+    const topic = topicOf(type);
+    listeners.set(topic, (listeners.get(topic) ?? 0) + 1);
+    for (const wait of waiting.filter((w) => w.topic === topic)) {
+      wait.remaining -= 1;
+      if (wait.remaining > 0) continue;
+      waiting.splice(waiting.indexOf(wait), 1);
+      wait.resolve();
+    }
   };
-  const listening = (topic: string) =>
-    new Promise<void>((resolve) => waiting.set(topic, [...(waiting.get(topic) ?? []), resolve]));
-  return { target, listening };
+  target.removeEventListener = (type, ...rest) => {
+    removeEventListener(type, ...rest);
+    const topic = topicOf(type);
+    listeners.set(topic, (listeners.get(topic) ?? 1) - 1);
+  };
+  /**
+   * Resolves once `count` listeners have been added to `topic` after this call (counting additions,
+   * not the level, so a subscription still closing elsewhere cannot hold it back).
+   */
+  const listening = (topic: string, count = 1) =>
+    new Promise<void>((resolve) => waiting.push({ topic, remaining: count, resolve }));
+  return { target, listening, listeners: (topic: string) => listeners.get(topic) ?? 0 };
 }
 
 /** Opens a shop on a fresh database, seeded with `seed` sizes unless `seed` is false. */
@@ -155,7 +174,8 @@ export async function createTestShop(
   return {
     app,
     prisma: app.prisma,
-    subscribed: (topic) => events.listening(topic),
+    subscribed: (topic, count) => events.listening(topic, count),
+    subscribers: (topic) => events.listeners(topic),
     fetch: (request) => Promise.resolve(app.yoga.fetch(request)),
     async snapshot() {
       const [users, products, orders, items] = await Promise.all([
