@@ -15,6 +15,9 @@ import type { Strategy } from "./strategy.js";
 
 type Key = number;
 
+/** The columns a loader reads (`{ name: true, ... }`, the id always among them), or every column. */
+export type Columns = Record<string, true> | undefined;
+
 /** Each parent's list of children, in key order; a parent that is gone has none. */
 function childrenByKey<Parent extends { id: Key }, Child>(
   keys: readonly Key[],
@@ -62,19 +65,17 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy, run?: <T
     };
   };
 
+  /** The rows with these ids, with these columns (all when undefined), one loader per column set. */
+  const byIds = <Row extends { id: Key }>(
+    findMany: (args: { where: { id: { in: Key[] } }; select: Columns }) => Promise<unknown[]>,
+  ) => perArgs((select: Columns) => loader<Row | null>(async (ids) => byKey(ids, (await findMany({ where: { id: { in: [...ids] } }, select })) as Row[], (row) => row.id)));
+
   return {
-    user: loader<User | null>(async (ids) =>
-      byKey(ids, await prisma.user.findMany({ where: { id: { in: [...ids] } } }), (u) => u.id),
-    ),
-    order: loader<Order | null>(async (ids) =>
-      byKey(ids, await prisma.order.findMany({ where: { id: { in: [...ids] } } }), (o) => o.id),
-    ),
-    orderItem: loader<OrderItem | null>(async (ids) =>
-      byKey(ids, await prisma.orderItem.findMany({ where: { id: { in: [...ids] } } }), (i) => i.id),
-    ),
-    product: loader<Product | null>(async (ids) =>
-      byKey(ids, await prisma.product.findMany({ where: { id: { in: [...ids] } } }), (p) => p.id),
-    ),
+    // Rows typed whole: a selection (Pothos' select mode) reads only the columns its fields need.
+    user: byIds<User>((args) => prisma.user.findMany(args)),
+    order: byIds<Order>((args) => prisma.order.findMany(args)),
+    orderItem: byIds<OrderItem>((args) => prisma.orderItem.findMany(args)),
+    product: byIds<Product>((args) => prisma.product.findMany(args)),
     // To-many relations load through their parents, so that the database applies each list's
     // page (LIMIT inside a LATERAL join) per parent; the query is the one the eager plan uses.
     ordersOfUser: perArgs((query: Prisma.User$ordersArgs) =>

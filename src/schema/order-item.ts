@@ -1,6 +1,6 @@
 /** The OrderItem type: one product line of an order, joining orders and products. */
 import { builder } from "../builder.js";
-import { loadRequired } from "./loading.js";
+import { columnsOf, loadRequired } from "./loading.js";
 import { OrderItemRef } from "./refs.js";
 
 builder.prismaObjectFields(OrderItemRef, (t) => ({
@@ -15,10 +15,10 @@ builder.prismaObjectFields(OrderItemRef, (t) => ({
   }),
   order: t.relation("order", {
     description: "The order this line belongs to.",
-    resolve: (_query, item, _args, ctx) => loadRequired(ctx.loaders.order, "Order", item.orderId),
+    resolve: (query, item, _args, ctx) => loadRequired(ctx.loaders.order(columnsOf(query)), "Order", item.orderId),
   }),
   product: t.relation("product", {
     description: "The product ordered.",
-    resolve: (_query, item, _args, ctx) => loadRequired(ctx.loaders.product, "Product", item.productId),
+    resolve: (query, item, _args, ctx) => loadRequired(ctx.loaders.product(columnsOf(query)), "Product", item.productId),
   }),
 }));

@@ -8,13 +8,13 @@ import { changeOrderStatus, changeOrderStatuses, placeOrder } from "../orders/co
 import { publishChanges } from "../pubsub.js";
 import { dbId } from "./ids.js";
 import { connectionOptions, type ListArgs, listArgs, orderByOf, relationPage } from "./lists.js";
-import { loadRequired, rootQuery } from "./loading.js";
+import { columnsOf, loadRequired, rootQuery } from "./loading.js";
 import { OrderItemOrderBy, OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderItemRef, OrderRef, ProductRef, UserRef } from "./refs.js";
 
 /** The paging of `Order.items`, shared by the eager plan and the loaders. */
 function itemsQuery(args: ListArgs, ctx: Context) {
-  return relationPage(args, (id) => ctx.loaders.orderItem.load(id));
+  return relationPage(args, (id) => ctx.loaders.orderItem(undefined).load(id));
 }
 
 builder.prismaObjectFields(OrderRef, (t) => ({
@@ -24,13 +24,14 @@ builder.prismaObjectFields(OrderRef, (t) => ({
   updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the order last changed." }),
   user: t.relation("user", {
     description: "The customer who placed the order.",
-    resolve: async (_query, order, _args, ctx) => loadRequired(ctx.loaders.user, "User", order.userId),
+    resolve: async (query, order, _args, ctx) => loadRequired(ctx.loaders.user(columnsOf(query)), "User", order.userId),
   }),
   items: t.relation("items", {
     description: "The order's lines, a page at a time (default: in the order they were added, 20).",
     args: listArgs(t.arg, OrderItemRef, OrderItemOrderBy),
     query: (args, ctx) => itemsQuery(args, ctx),
-    resolve: async (_query, order, args, ctx) => ctx.loaders.itemsOfOrder(await itemsQuery(args, ctx)).load(order.id),
+    resolve: async (query, order, args, ctx) =>
+      ctx.loaders.itemsOfOrder({ ...(await itemsQuery(args, ctx)), select: columnsOf(query) }).load(order.id),
   }),
   itemCount: t.int({
     description: "Units in the order: the sum of its items' quantities.",

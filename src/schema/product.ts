@@ -8,7 +8,7 @@ import { deleteProduct, restockProduct, updateProduct } from "../orders/commands
 import { publishChanges } from "../pubsub.js";
 import { dbId } from "./ids.js";
 import { connectionOptions, containsText, defineOrderBy, type ListArgs, listArgs, orderByOf, relationPage } from "./lists.js";
-import { rootQuery } from "./loading.js";
+import { columnsOf, rootQuery } from "./loading.js";
 import { OrderItemOrderBy } from "./order-inputs.js";
 import { OrderItemRef, ProductRef } from "./refs.js";
 
@@ -17,7 +17,7 @@ import { OrderItemRef, ProductRef } from "./refs.js";
  * lines of their own orders only, filtered by the database in the same statement.
  */
 async function orderItemsQuery(args: ListArgs, ctx: Context) {
-  const { where, ...page } = await relationPage(args, (id) => ctx.loaders.orderItem.load(id));
+  const { where, ...page } = await relationPage(args, (id) => ctx.loaders.orderItem(undefined).load(id));
   return { where: { ...where, AND: [visibleOrderItems(ctx.viewer)] }, ...page };
 }
 
@@ -35,7 +35,8 @@ builder.prismaObjectFields(ProductRef, (t) => ({
       "The order lines for this product you may see (all for an admin, your own for a customer), a page at a time (default: oldest first, 20).",
     args: listArgs(t.arg, OrderItemRef, OrderItemOrderBy),
     query: (args, ctx) => orderItemsQuery(args, ctx),
-    resolve: async (_query, product, args, ctx) => ctx.loaders.itemsOfProduct(await orderItemsQuery(args, ctx)).load(product.id),
+    resolve: async (query, product, args, ctx) =>
+      ctx.loaders.itemsOfProduct({ ...(await orderItemsQuery(args, ctx)), select: columnsOf(query) }).load(product.id),
   }),
   unitsSold: t.int({
     description: "Units of this product in COMPLETED orders.",

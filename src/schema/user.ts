@@ -9,13 +9,13 @@ import { deleteUser } from "../orders/commands.js";
 import { publishChanges } from "../pubsub.js";
 import { dbId } from "./ids.js";
 import { connectionOptions, containsText, defineOrderBy, type ListArgs, listArgs, orderByOf, relationPage } from "./lists.js";
-import { rootQuery } from "./loading.js";
+import { columnsOf, rootQuery } from "./loading.js";
 import { OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderRef, UserRef } from "./refs.js";
 
 /** The paging and filter of `User.orders`, shared by the eager plan and the loaders. */
 async function ordersQuery(args: { status?: OrderStatus | null } & ListArgs, ctx: Context) {
-  const { where, ...page } = await relationPage(args, (id) => ctx.loaders.order.load(id));
+  const { where, ...page } = await relationPage(args, (id) => ctx.loaders.order(undefined).load(id));
   return { where: { ...where, ...(args.status ? { status: args.status } : {}) }, ...page };
 }
 
@@ -33,7 +33,8 @@ builder.prismaObjectFields(UserRef, (t) => ({
       ...listArgs(t.arg, OrderRef, OrderOrderBy),
     },
     query: (args, ctx) => ordersQuery(args, ctx),
-    resolve: async (_query, user, args, ctx) => ctx.loaders.ordersOfUser(await ordersQuery(args, ctx)).load(user.id),
+    resolve: async (query, user, args, ctx) =>
+      ctx.loaders.ordersOfUser({ ...(await ordersQuery(args, ctx)), select: columnsOf(query) }).load(user.id),
   }),
   orderCount: t.int({
     description: "How many orders the user has placed, in any status.",
