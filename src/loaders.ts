@@ -68,7 +68,12 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy, run?: <T
   /** The rows with these ids, with these columns (all when undefined), one loader per column set. */
   const byIds = <Row extends { id: Key }>(
     findMany: (args: { where: { id: { in: Key[] } }; select: Columns }) => Promise<unknown[]>,
-  ) => perArgs((select: Columns) => loader<Row | null>(async (ids) => byKey(ids, (await findMany({ where: { id: { in: [...ids] } }, select })) as Row[], (row) => row.id)));
+  ) =>
+    perArgs((select: Columns) =>
+      loader<Row | null>(async (ids) =>
+        byKey(ids, (await findMany({ where: { id: { in: [...ids] } }, select })) as Row[], (row) => row.id),
+      ),
+    );
 
   return {
     // Rows typed whole: a selection (Pothos' select mode) reads only the columns its fields need.
