@@ -7,6 +7,7 @@ import ComplexityPlugin from "@pothos/plugin-complexity";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
+import TracingPlugin, { isRootField } from "@pothos/plugin-tracing";
 import ValidationPlugin from "@pothos/plugin-validation";
 import { type AuthScopes, refusal, scopes } from "./auth/rules.js";
 import type { Context } from "./context.js";
@@ -17,6 +18,7 @@ import type { Prisma } from "./generated/prisma/client.js";
 import { rules } from "./input-rules.js";
 import { loadCost } from "./limits/cost.js";
 import { decodeNodeID } from "./schema/node-ids.js";
+import { pathString, withCause } from "./sql-recorder.js";
 
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
@@ -32,9 +34,23 @@ export const builder = new SchemaBuilder<{
   // Relation lists may look up their `after` cursor row before the plan is settled.
   AsyncSelections: true;
 }>({
-  // Relay first, so that the others see decoded global IDs; authorization before anything resolves;
-  // validation last.
-  plugins: [RelayPlugin, ScopeAuthPlugin, PrismaPlugin, ComplexityPlugin, ValidationPlugin],
+  // Tracing outermost, so a traced field's cause covers all its work; Relay next, so that the others
+  // see decoded global IDs; authorization before anything resolves; validation last.
+  plugins: [TracingPlugin, RelayPlugin, ScopeAuthPlugin, PrismaPlugin, ComplexityPlugin, ValidationPlugin],
+  // The fields that send SQL themselves rather than through a loader (root fields, whose plan eager
+  // loads in one statement; a connection's totalCount) name themselves as the cause of what they
+  // send (see src/sql-recorder.ts). Loaders name theirs. Free while nobody is shown the SQL.
+  tracing: {
+    default: (config) => isRootField(config) || config.name === "totalCount",
+    wrap: (resolver) => (source, args, ctx, info) =>
+      ctx.sql.explain === "off"
+        ? resolver(source, args, ctx, info)
+        : // Awaited inside: a Prisma query is sent when it is first awaited, not when it is made.
+          withCause(
+            { field: pathString(info.path, ctx.strategy === "lazy") },
+            async () => await resolver(source, args, ctx, info),
+          ),
+  },
   scopeAuth: {
     authScopes: (ctx) => scopes(ctx.viewer),
     // A subscription is refused when it is made, not at its first event.

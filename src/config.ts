@@ -84,6 +84,8 @@ export interface Config {
   limits: Limits;
   /** Attach the SQL each request ran to its response (`extensions.sql`); in production, admins only. */
   sqlExplain: boolean;
+  /** The N+1 detector warns when one field sends the same statement more than this many times in a request. */
+  nPlusOneThreshold: number;
   /** Who may pick the `lazy` strategy: everyone in development; in production nobody unless LAZY_STRATEGY=1, then admins. */
   lazyStrategy: "everyone" | "admins" | "nobody";
   graphiql: boolean;
@@ -267,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ratePerMinute: parseInteger(env, "RATE_LIMIT_PER_MINUTE", 1200, 0, 10_000_000),
     },
     sqlExplain: parseFlag(env, "SQL_EXPLAIN") ?? !production,
+    nPlusOneThreshold: parseInteger(env, "N_PLUS_ONE_THRESHOLD", 2, 1, 1_000_000),
     lazyStrategy: !production ? "everyone" : lazy ? "admins" : "nobody",
     graphiql: parseFlag(env, "GRAPHIQL") ?? !production,
     introspection: parseFlag(env, "INTROSPECTION") ?? !production,

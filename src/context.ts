@@ -2,14 +2,14 @@
  * Everything that lives for one request: who is asking, the database client, the loading strategy,
  * the request's own DataLoaders and the record of the SQL it ran.
  */
-import { mayUseStrategy } from "./auth/rules.js";
+import { mayExplainSql, mayUseStrategy } from "./auth/rules.js";
 import type { Identify, Viewer } from "./auth/viewer.js";
 import type { Config } from "./config.js";
 import { ShopError } from "./errors.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 import type { ShopPubSub } from "./pubsub.js";
-import { SqlRecorder } from "./sql-recorder.js";
+import { type Explain, SqlRecorder } from "./sql-recorder.js";
 import { DEFAULT_STRATEGY, isStrategy, STRATEGIES, STRATEGY_HEADER, type Strategy } from "./strategy.js";
 
 export interface Context {
@@ -27,7 +27,7 @@ export interface ContextDeps {
   prisma: PrismaClient;
   pubsub: ShopPubSub;
   identify: Identify;
-  config: Pick<Config, "lazyStrategy" | "limits">;
+  config: Pick<Config, "lazyStrategy" | "limits" | "sqlExplain" | "production">;
 }
 
 /** Reads the strategy header; an unknown value is the client's mistake and says what is accepted. */
@@ -42,6 +42,12 @@ export function strategyFromHeaders(headers: Headers): Strategy {
   );
 }
 
+/** What a request's client is shown of its SQL: statements when allowed, their values only in development. */
+function explainFor(viewer: Viewer, config: Pick<Config, "sqlExplain" | "production">): Explain {
+  if (!mayExplainSql(viewer, config)) return "off";
+  return config.production ? "statements" : "params";
+}
+
 /**
  * Builds the context of one request (or of one subscription, from its connection's headers).
  * `signal` aborts when the client goes away: no statement is sent after that.
@@ -50,12 +56,13 @@ export async function createContext(deps: ContextDeps, headers: Headers, signal?
   const strategy = strategyFromHeaders(headers);
   const viewer = await deps.identify(headers);
   mayUseStrategy(viewer, strategy, deps.config.lazyStrategy);
+  const explain = explainFor(viewer, deps.config);
   return {
     prisma: deps.prisma,
     pubsub: deps.pubsub,
     viewer,
     strategy,
-    loaders: createLoaders(deps.prisma, strategy),
-    sql: new SqlRecorder(deps.config.limits.statements, signal, deps.config.limits.concurrentStatements),
+    loaders: createLoaders(deps.prisma, strategy, explain),
+    sql: new SqlRecorder(deps.config.limits.statements, signal, deps.config.limits.concurrentStatements, explain),
   };
 }

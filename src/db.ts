@@ -145,9 +145,10 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
 export async function openDatabase(config: DatabaseConfig, options: { pgliteOnThisThread?: boolean } = {}): Promise<Database> {
   const driver = config.kind === "pglite" ? openPglite(config, options.pgliteOnThisThread) : openPostgres(config);
   const prisma = new PrismaClient({
-    // Requests share the connections (PGlite has one, and four in flight keep its thread busy).
+    // Requests share the connections. PGlite has one, so one statement at a time: the others wait
+    // in the queue, where their wait is measured apart from their execution (extensions.sql).
     adapter: recordingAdapter(driver.adapter, {
-      slots: config.kind === "postgres" ? config.poolMax : 4,
+      slots: config.kind === "postgres" ? config.poolMax : 1,
       waitMs: config.timeouts.poolMs,
     }),
     transactionOptions: { maxWait: config.timeouts.transactionWaitMs, timeout: config.timeouts.transactionMs },

@@ -9,8 +9,10 @@
  * Batch functions keep DataLoader's contract: one result per key, in the order of the keys.
  */
 import DataLoader from "dataloader";
+import type { Path } from "graphql/jsutils/Path.js";
 import type { Order, OrderItem, Product, User } from "./generated/prisma/client.js";
 import { Prisma, type PrismaClient } from "./generated/prisma/client.js";
+import { type Explain, pathString, type StatementCause, withCause } from "./sql-recorder.js";
 import type { Strategy } from "./strategy.js";
 
 type Key = number;
@@ -43,20 +45,85 @@ function valueByKey<V>(keys: readonly Key[], rows: { key: Key; value: V | null }
 const ZERO = new Prisma.Decimal(0);
 
 /**
+ * Whether loaders note which fields ask them for keys, so that each batch's statements name their
+ * cause: `exact` (lazy: one parent per batch, its path with list indexes), `fields` (the paths
+ * without indexes, with how many keys each asked for), or `off` (nobody is shown the SQL).
+ */
+export type Trace = "off" | "exact" | "fields";
+
+/**
+ * A DataLoader with a name, which, while its request's SQL is shown, remembers which fields asked
+ * for each key and runs each batch under that cause (see `withCause`): every statement in
+ * `extensions.sql` then says which loader sent it, for how many keys, from which fields.
+ */
+export class ShopLoader<V> {
+  readonly #loader: DataLoader<Key, V>;
+  readonly #trace: Trace;
+  /** The fields that asked for a key not yet sent, oldest first. */
+  readonly #askedBy = new Map<Key, string[]>();
+  /** Keys already sent: with the cache on, asking again costs no statement and is not noted. */
+  readonly #sent = new Set<Key>();
+
+  constructor(
+    readonly name: string,
+    batch: (keys: readonly Key[]) => Promise<V[]>,
+    options: DataLoader.Options<Key, V>,
+    trace: Trace,
+    run?: <T>(read: () => Promise<T>) => Promise<T>,
+  ) {
+    this.#trace = trace;
+    const traced = trace === "off" ? batch : (keys: readonly Key[]) => withCause(this.#causeOf(keys), () => batch(keys));
+    this.#loader = new DataLoader<Key, V>(run ? (keys) => run(() => traced(keys)) : traced, options);
+  }
+
+  /** The value for `key`, asked for by the field at `from` (its resolver's `info.path`). */
+  load(key: Key, from?: Path): Promise<V> {
+    if (this.#trace !== "off" && from && !this.#sent.has(key)) {
+      const asked = this.#askedBy.get(key) ?? [];
+      asked.push(pathString(from, this.#trace === "exact"));
+      this.#askedBy.set(key, asked);
+    }
+    return this.#loader.load(key);
+  }
+
+  #causeOf(keys: readonly Key[]): StatementCause {
+    const fields = new Map<string, number>();
+    for (const key of keys) {
+      const asked = this.#askedBy.get(key) ?? [];
+      // Lazy sends one key per batch in the order they were asked: the oldest asker is this one.
+      const served = this.#trace === "exact" ? asked.splice(0, 1) : asked.splice(0);
+      if (asked.length === 0) this.#askedBy.delete(key);
+      if (this.#trace === "fields") this.#sent.add(key);
+      for (const field of served) fields.set(field, (fields.get(field) ?? 0) + 1);
+    }
+    const [field = this.name] = fields.keys();
+    return { field, loader: this.name, keys: keys.length, fields: Object.fromEntries(fields) };
+  }
+}
+
+/**
  * Creates the loaders of one request. Never share them between requests: they cache rows. (One
  * event of a subscription is the exception: its subscribers share the event's loaders, see
- * src/schema/subscriptions.ts.) `run` wraps each batch: an event runs its reads in its own SQL record.
+ * src/schema/subscriptions.ts.) `run` wraps each batch: an event runs its reads in its own SQL
+ * record. `explain` is what the request's client is shown of its SQL: loaders trace their callers
+ * only when it is shown.
  */
-export function createLoaders(prisma: PrismaClient, strategy: Strategy, run?: <T>(read: () => Promise<T>) => Promise<T>) {
+export function createLoaders(
+  prisma: PrismaClient,
+  strategy: Strategy,
+  explain: Explain = "off",
+  run?: <T>(read: () => Promise<T>) => Promise<T>,
+) {
   // Eager requests rarely reach a loader (the root query preloads relations); when Pothos cannot
   // preload a field they fall back to batching, never to N+1.
   const options = strategy === "lazy" ? { batch: false, cache: false } : {};
-  const loader = <V>(batch: (keys: readonly Key[]) => Promise<V[]>) =>
-    new DataLoader<Key, V>(run ? (keys) => run(() => batch(keys)) : batch, options);
+  const trace: Trace = explain === "off" ? "off" : strategy === "lazy" ? "exact" : "fields";
+  const loader = <V>(name: string, batch: (keys: readonly Key[]) => Promise<V[]>) =>
+    new ShopLoader<V>(name, batch, options, trace, run);
 
   /** One loader per distinct argument set, since the arguments are part of the query. */
-  const perArgs = <A, V>(make: (args: A) => DataLoader<Key, V>) => {
-    const loaders = new Map<string, DataLoader<Key, V>>();
+  const perArgs = <A, V>(make: (args: A) => ShopLoader<V>) => {
+    const loaders = new Map<string, ShopLoader<V>>();
     return (args: A) => {
       const id = JSON.stringify(args);
       const found = loaders.get(id) ?? make(args);
@@ -67,36 +134,37 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy, run?: <T
 
   /** The rows with these ids, with these columns (all when undefined), one loader per column set. */
   const byIds = <Row extends { id: Key }>(
+    name: string,
     findMany: (args: { where: { id: { in: Key[] } }; select: Columns }) => Promise<unknown[]>,
   ) =>
     perArgs((select: Columns) =>
-      loader<Row | null>(async (ids) =>
+      loader<Row | null>(name, async (ids) =>
         byKey(ids, (await findMany({ where: { id: { in: [...ids] } }, select })) as Row[], (row) => row.id),
       ),
     );
 
   return {
     // Rows typed whole: a selection (Pothos' select mode) reads only the columns its fields need.
-    user: byIds<User>((args) => prisma.user.findMany(args)),
-    order: byIds<Order>((args) => prisma.order.findMany(args)),
-    orderItem: byIds<OrderItem>((args) => prisma.orderItem.findMany(args)),
-    product: byIds<Product>((args) => prisma.product.findMany(args)),
+    user: byIds<User>("user", (args) => prisma.user.findMany(args)),
+    order: byIds<Order>("order", (args) => prisma.order.findMany(args)),
+    orderItem: byIds<OrderItem>("orderItem", (args) => prisma.orderItem.findMany(args)),
+    product: byIds<Product>("product", (args) => prisma.product.findMany(args)),
     // To-many relations load through their parents, so that the database applies each list's
     // page (LIMIT inside a LATERAL join) per parent; the query is the one the eager plan uses.
     ordersOfUser: perArgs((query: Prisma.User$ordersArgs) =>
-      loader<Order[]>(async (userIds) => {
+      loader<Order[]>("ordersOfUser", async (userIds) => {
         const users = await prisma.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true, orders: query } });
         return childrenByKey(userIds, users, (user) => user.orders);
       }),
     ),
     itemsOfOrder: perArgs((query: Prisma.Order$itemsArgs) =>
-      loader<OrderItem[]>(async (orderIds) => {
+      loader<OrderItem[]>("itemsOfOrder", async (orderIds) => {
         const orders = await prisma.order.findMany({ where: { id: { in: [...orderIds] } }, select: { id: true, items: query } });
         return childrenByKey(orderIds, orders, (order) => order.items);
       }),
     ),
     itemsOfProduct: perArgs((query: Prisma.Product$orderItemsArgs) =>
-      loader<OrderItem[]>(async (productIds) => {
+      loader<OrderItem[]>("itemsOfProduct", async (productIds) => {
         const products = await prisma.product.findMany({
           where: { id: { in: [...productIds] } },
           select: { id: true, orderItems: query },
@@ -106,7 +174,7 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy, run?: <T
     ),
 
     // Derived values: one grouped statement per level, computed by the database.
-    orderCountOfUser: loader<number>(async (userIds) => {
+    orderCountOfUser: loader<number>("orderCountOfUser", async (userIds) => {
       const rows = await prisma.order.groupBy({
         by: ["userId"],
         where: { userId: { in: [...userIds] } },
@@ -118,7 +186,7 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy, run?: <T
         0,
       );
     }),
-    totalSpentOfUser: loader<Prisma.Decimal>(async (userIds) => {
+    totalSpentOfUser: loader<Prisma.Decimal>("totalSpentOfUser", async (userIds) => {
       const rows = await prisma.$queryRaw<{ key: number; value: Prisma.Decimal | null }[]>`
         SELECT o."userId" AS key, SUM(i."quantity" * i."unitPrice") AS value
         FROM "Order" o JOIN "OrderItem" i ON i."orderId" = o."id"
@@ -126,7 +194,7 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy, run?: <T
         GROUP BY o."userId"`;
       return valueByKey(userIds, rows, ZERO);
     }),
-    itemCountOfOrder: loader<number>(async (orderIds) => {
+    itemCountOfOrder: loader<number>("itemCountOfOrder", async (orderIds) => {
       const rows = await prisma.orderItem.groupBy({
         by: ["orderId"],
         where: { orderId: { in: [...orderIds] } },
@@ -138,14 +206,14 @@ export function createLoaders(prisma: PrismaClient, strategy: Strategy, run?: <T
         0,
       );
     }),
-    totalOfOrder: loader<Prisma.Decimal>(async (orderIds) => {
+    totalOfOrder: loader<Prisma.Decimal>("totalOfOrder", async (orderIds) => {
       const rows = await prisma.$queryRaw<{ key: number; value: Prisma.Decimal | null }[]>`
         SELECT "orderId" AS key, SUM("quantity" * "unitPrice") AS value
         FROM "OrderItem" WHERE "orderId" = ANY(${[...orderIds]})
         GROUP BY "orderId"`;
       return valueByKey(orderIds, rows, ZERO);
     }),
-    unitsSoldOfProduct: loader<number>(async (productIds) => {
+    unitsSoldOfProduct: loader<number>("unitsSoldOfProduct", async (productIds) => {
       const rows = await prisma.orderItem.groupBy({
         by: ["productId"],
         where: { productId: { in: [...productIds] }, order: { status: "COMPLETED" } },

@@ -14,21 +14,75 @@ import type {
   SqlQueryable,
   Transaction,
 } from "@prisma/driver-adapter-utils";
+import type { Path } from "graphql/jsutils/Path.js";
 import pLimit, { type LimitFunction } from "p-limit";
 import PQueue from "p-queue";
 import { ShopError } from "./errors.js";
 
+/**
+ * What caused a statement: the field whose resolver sent it (a root field, whose plan eager loads
+ * in one statement), or the loader whose batch sent it, with the fields that asked it for keys.
+ */
+export interface StatementCause {
+  /** The response path of the field that asked: with list indexes under `lazy` (one parent each), without them otherwise. */
+  field: string;
+  /** The DataLoader whose batch this statement is. */
+  loader?: string;
+  /** How many keys the batch served. */
+  keys?: number;
+  /** Which fields asked for those keys (response path → keys), when more than one did. */
+  fields?: Record<string, number>;
+}
+
 /** One statement as a client sees it in `extensions.sql.statements`. */
 export interface RecordedStatement {
   sql: string;
-  durationMs: number;
+  /** The bound values, in the order of `$1, $2, …`; recorded only where a response may show them (development). */
+  params?: unknown[];
   /** Rows returned (for a read) or affected (for a write). */
   rows: number;
+  /** When the request asked for it, in ms since the request started. */
+  atMs: number;
+  /** How long it waited for a connection: the request's own share, then the database's. */
+  waitMs: number;
+  /** How long it ran, from leaving for the database to its result. */
+  durationMs: number;
+  /** What caused it; absent for work outside any field (none today). */
+  cause?: StatementCause;
 }
+
+/** How a statement went, from the recording adapter to the recorder. */
+interface Sent {
+  sql: string;
+  params: unknown[];
+  cause: StatementCause | undefined;
+  askedAt: number;
+  startedAt: number;
+  rows: number;
+}
+
+/**
+ * What a request's client is shown of its SQL: nothing, the statements with what caused them (an
+ * admin in production with SQL_EXPLAIN=1), or also their parameters (development only: they hold
+ * the data asked about). Causes are traced only when shown.
+ */
+export type Explain = "off" | "statements" | "params";
+
+/** A bound value as JSON can carry it. */
+function jsonSafe(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Uint8Array) return `\\x${Buffer.from(value).toString("hex")}`;
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  return value;
+}
+
+const ms = (value: number) => Math.round(value * 1000) / 1000;
 
 /** The statements of one request, in the order they were sent. */
 export class SqlRecorder {
   readonly statements: RecordedStatement[] = [];
+  /** When the request started (its recorder was made), on `performance.now()`'s clock. */
+  readonly startedAt = performance.now();
   private started = 0;
   /** Statements this request has handed to the shared queue: fewer goes first. */
   queued = 0;
@@ -39,18 +93,20 @@ export class SqlRecorder {
    * `limit`: the statements one request may run; the next one is refused before it is sent.
    * `signal`: aborted when the client has gone; from then on no statement is sent for it.
    * `concurrency`: the statements it may have in flight at once outside a transaction.
+   * `explain`: what this request's client is shown (see `Explain`).
    */
   constructor(
     readonly limit = Number.POSITIVE_INFINITY,
     private readonly signal?: AbortSignal,
     private readonly concurrency = Number.POSITIVE_INFINITY,
+    readonly explain: Explain = "off",
   ) {
     this.inFlight = pLimit(concurrency);
   }
 
   /** A new, empty record with the same limits: for one event of a long-lived subscription. */
   fresh(signal = this.signal): SqlRecorder {
-    return new SqlRecorder(this.limit, signal, this.concurrency);
+    return new SqlRecorder(this.limit, signal, this.concurrency, this.explain);
   }
 
   /** Counts a statement about to be sent; refuses it past the limit, or once the client has gone. */
@@ -65,9 +121,22 @@ export class SqlRecorder {
     }
   }
 
-  record(sql: string, startedAt: number, rows: number): void {
-    const durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
-    this.statements.push({ sql, durationMs, rows });
+  record({ sql, params, cause, askedAt, startedAt, rows }: Sent): void {
+    const statement: RecordedStatement = {
+      sql,
+      rows,
+      atMs: ms(askedAt - this.startedAt),
+      waitMs: ms(startedAt - askedAt),
+      durationMs: ms(performance.now() - startedAt),
+    };
+    if (this.explain === "params") statement.params = params.map(jsonSafe);
+    if (cause) statement.cause = cause;
+    this.statements.push(statement);
+  }
+
+  /** Milliseconds since the request started. */
+  elapsedMs(): number {
+    return ms(performance.now() - this.startedAt);
   }
 }
 
@@ -86,7 +155,13 @@ export interface StatementQueueOptions {
   waitMs: number;
 }
 
-const storage = new AsyncLocalStorage<SqlRecorder>();
+/** The request a statement belongs to, and what in it caused the statement. */
+interface Scope {
+  recorder: SqlRecorder;
+  cause?: StatementCause;
+}
+
+const storage = new AsyncLocalStorage<Scope>();
 
 let sent = 0;
 
@@ -98,9 +173,29 @@ export function statementsSent(): number {
   return sent;
 }
 
-/** Runs `fn` so that every statement it causes, however deep, is recorded in `recorder`. */
+/**
+ * Runs `fn` so that every statement it causes, however deep, is recorded in `recorder` (still
+ * attributed to the cause it runs under, if any).
+ */
 export function withSqlRecorder<T>(recorder: SqlRecorder, fn: () => T): T {
-  return storage.run(recorder, fn);
+  return storage.run({ recorder, cause: storage.getStore()?.cause }, fn);
+}
+
+/** A GraphQL response path as a string: `users.edges.0.node.orders`, or without list indexes. */
+export function pathString(path: Path | undefined, indexes: boolean): string {
+  const keys: (string | number)[] = [];
+  for (let link = path; link; link = link.prev) if (indexes || typeof link.key === "string") keys.push(link.key);
+  return keys.reverse().join(".");
+}
+
+/**
+ * Runs `fn` so that the statements it sends are attributed to `cause`: a root field's resolver, a
+ * loader's batch. One context per field or batch, and only while the request's SQL is shown.
+ */
+export function withCause<T>(cause: StatementCause, fn: () => T): T {
+  const scope = storage.getStore();
+  if (!scope || scope.recorder.explain === "off") return fn();
+  return storage.run({ recorder: scope.recorder, cause }, fn);
 }
 
 /** Where a queryable's statements wait: a shared queue, nowhere (a transaction), or only per request. */
@@ -117,18 +212,20 @@ type Sharing = { queue: PQueue; waitMs: number } | "in-transaction" | undefined;
  * could deadlock against the request's own statements outside it.
  */
 function recordQueries<Q extends SqlQueryable>(target: Q, sharing: Sharing): Q {
-  const send = async <R>(sql: string, run: () => Promise<R>, rowsOf: (result: R) => number): Promise<R> => {
-    const recorder = storage.getStore();
-    if (!recorder) {
+  const send = async <R>(query: SqlQuery, run: () => Promise<R>, rowsOf: (result: R) => number): Promise<R> => {
+    const scope = storage.getStore();
+    if (!scope) {
       sent++;
       return run();
     }
+    const { recorder, cause } = scope;
+    const askedAt = performance.now();
     const once = async () => {
       recorder.admit();
       sent++;
       const startedAt = performance.now();
       const result = await run();
-      recorder.record(sql, startedAt, rowsOf(result));
+      recorder.record({ sql: query.sql, params: query.args, cause, askedAt, startedAt, rows: rowsOf(result) });
       return result;
     };
     if (sharing === "in-transaction") return once();
@@ -157,7 +254,7 @@ function recordQueries<Q extends SqlQueryable>(target: Q, sharing: Sharing): Q {
       if (prop === "queryRaw") {
         return (query: SqlQuery) =>
           send(
-            query.sql,
+            query,
             () => obj.queryRaw(query),
             (result) => result.rows.length,
           );
@@ -165,7 +262,7 @@ function recordQueries<Q extends SqlQueryable>(target: Q, sharing: Sharing): Q {
       if (prop === "executeRaw") {
         return (query: SqlQuery) =>
           send(
-            query.sql,
+            query,
             () => obj.executeRaw(query),
             (affected) => affected,
           );

@@ -19,7 +19,6 @@ import {
   useExecutionCancellation,
   type YogaServerInstance,
 } from "graphql-yoga";
-import { mayExplainSql } from "./auth/rules.js";
 import type { Identify } from "./auth/viewer.js";
 import type { Config } from "./config.js";
 import { type Context, createContext } from "./context.js";
@@ -33,6 +32,7 @@ import { type Logger, useRequestLog, yogaLogger } from "./logging.js";
 import type { ShopPubSub } from "./pubsub.js";
 import { schema } from "./schema/index.js";
 import { withSqlRecorder } from "./sql-recorder.js";
+import { sqlReport } from "./sql-report.js";
 
 export interface ShopServerOptions {
   config: Config;
@@ -62,25 +62,27 @@ export type ShopServer = YogaServerInstance<ServerContext, Context>;
  * was recorded to the result. With @defer/@stream every payload carries the record so far, so the
  * last one has the whole cost, deferred parts included.
  */
-function useSqlRecorder(config: Config): Plugin<Context> {
+function useSqlRecorder(config: Config, logger: Logger): Plugin<Context> {
   return {
     instrumentation: {
       execute: ({ context }, wrapped) => withSqlRecorder(context.sql, wrapped),
       subscribe: ({ context }, wrapped) => withSqlRecorder(context.sql, wrapped),
     },
     onExecute: ({ args }) =>
-      mayExplainSql((args.contextValue as Context).viewer, config)
+      (args.contextValue as Context).sql.explain !== "off"
         ? {
             onExecuteDone: (payload) =>
               handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
                 const { sql, strategy } = payload.args.contextValue as Context;
-                setResult({
-                  ...result,
-                  extensions: {
-                    ...result.extensions,
-                    sql: { strategy, count: sql.statements.length, statements: [...sql.statements] },
-                  },
-                });
+                const report = sqlReport(sql, strategy, config.nPlusOneThreshold);
+                // One line per request in development, where someone is watching the log.
+                if (report.warnings && !config.production) {
+                  logger.warn(
+                    { strategy, nPlusOne: report.warnings.map(({ field, count }) => ({ field, count })) },
+                    `N+1: ${report.warnings.map(({ field, count }) => `${field} ×${count}`).join(", ")}`,
+                  );
+                }
+                setResult({ ...result, extensions: { ...result.extensions, sql: report } });
               }),
           }
         : undefined,
@@ -238,7 +240,7 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
       // A client that has gone stops its request: no further resolver runs (and no statement, see SqlRecorder).
       useExecutionCancellation(),
       useDeferStream(),
-      useSqlRecorder(config),
+      useSqlRecorder(config, options.logger),
     ],
     renderGraphiQL,
     graphiql: config.graphiql ? () => graphiqlOptions(graphiqlAuth) : false,

@@ -1,13 +1,27 @@
 /** Each response reports the SQL its own request ran, even when requests overlap. */
+import { Writable } from "node:stream";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gid } from "./support/ids.js";
-import { createTestShop, dataOf, type TestShop } from "./support/shop.js";
+import { createTestShop, dataOf, type TestShop, testDatabaseKind } from "./support/shop.js";
+import { expectNoNPlusOne, nPlusOneFields } from "./support/sql.js";
 
 let shop: TestShop;
 let quiet: TestShop;
+/** The shop's log, one parsed line each. */
+const lines: Record<string, any>[] = [];
 
 beforeAll(async () => {
-  shop = await createTestShop({ seed: { users: 12, products: 8, ordersPerUser: 2, itemsPerOrder: 2 } });
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  shop = await createTestShop({
+    seed: { users: 12, products: 8, ordersPerUser: 2, itemsPerOrder: 2 },
+    logger: pino({ level: "warn" }, sink),
+  });
   quiet = await createTestShop({ seed: false, sqlExplain: false });
 });
 afterAll(async () => {
@@ -32,9 +46,92 @@ describe("extensions.sql", () => {
     expect(sql.statements[1]!.sql).toMatch(/IN \(\$\d+,\$\d+,\$\d+\)/);
     expect(sql.statements[1]!.rows).toBe(3);
     // Each statement took some time, and one level runs after the other, so together they fit in
-    // the time the whole request took as the client saw it.
+    // the time the whole request took, as the server and as the client saw it.
     for (const statement of sql.statements) expect(statement.durationMs).toBeGreaterThan(0);
-    expect(sql.statements.reduce((ms, s) => ms + s.durationMs, 0)).toBeLessThanOrEqual(elapsed);
+    expect(sql.statements.reduce((ms, s) => ms + s.durationMs, 0)).toBeLessThanOrEqual(sql.totalMs);
+    expect(sql.totalMs).toBeLessThanOrEqual(elapsed);
+    // Development shows the values: the page size, then the three users' ids.
+    expect(sql.statements[1]!.params).toEqual(["20", 1, 2, 3]);
+  });
+
+  it("traces every statement to its cause: the root field, or the loader with its keys and fields", async () => {
+    const query = `{ users(first: 3) { totalCount edges { node { orders { items { product { name } } } } } } }`;
+    const eager = (await shop.gql(query, {}, { strategy: "eager" })).extensions!.sql!;
+    expect(eager.statements.map((s) => s.cause)).toEqual([{ field: "users" }, { field: "users.totalCount" }]);
+
+    const batched = (await shop.gql(query, {}, { strategy: "batched" })).extensions!.sql!;
+    const items = await shop.prisma.orderItem.findMany({ where: { order: { userId: { in: [1, 2, 3] } } } });
+    const products = new Set(items.map((item) => item.productId));
+    expect(batched.statements.map((s) => s.cause)).toEqual([
+      { field: "users" },
+      { field: "users.totalCount" },
+      { field: "users.edges.node.orders", loader: "ordersOfUser", keys: 3, fields: { "users.edges.node.orders": 3 } },
+      { field: "users.edges.node.orders.items", loader: "itemsOfOrder", keys: 6, fields: { "users.edges.node.orders.items": 6 } },
+      // One key per product; every line asked, so the field asked for as many keys as there are lines.
+      {
+        field: "users.edges.node.orders.items.product",
+        loader: "product",
+        keys: products.size,
+        fields: { "users.edges.node.orders.items.product": items.length },
+      },
+    ]);
+
+    // Lazy: one statement per parent, each naming the exact parent by its list indexes.
+    const lazy = (await shop.gql(query, {}, { strategy: "lazy" })).extensions!.sql!;
+    const fields = lazy.statements.map((s) => s.cause?.field);
+    const expected = ["users", "users.totalCount"];
+    for (let u = 0; u < 3; u++) {
+      expected.push(`users.edges.${u}.node.orders`);
+      for (let o = 0; o < 2; o++) {
+        expected.push(`users.edges.${u}.node.orders.${o}.items`);
+        for (let i = 0; i < 2; i++) expected.push(`users.edges.${u}.node.orders.${o}.items.${i}.product`);
+      }
+    }
+    expect(fields.sort()).toEqual(expected.sort());
+    for (const statement of lazy.statements.filter((s) => s.cause?.loader)) expect(statement.cause?.keys).toBe(1);
+  });
+
+  it("times each statement from the request's start: asked at, waited, ran, within the request's total", async () => {
+    const res = await shop.gql(
+      `{ users(first: 6) { edges { node { orders { items { product { name } } } } } } }`,
+      {},
+      { strategy: "lazy" },
+    );
+    const sql = res.extensions!.sql!;
+    let previous = 0;
+    for (const statement of sql.statements) {
+      expect(statement.atMs).toBeGreaterThanOrEqual(previous);
+      previous = statement.atMs;
+      expect(statement.waitMs).toBeGreaterThanOrEqual(0);
+      expect(statement.atMs + statement.waitMs + statement.durationMs).toBeLessThanOrEqual(sql.totalMs + 0.01);
+    }
+    // PGlite runs one statement at a time: what lazy queues is waiting, not running, so its
+    // statements' run times add up to no more than the request took.
+    if (testDatabaseKind === "pglite") {
+      expect(sql.statements.reduce((ms, s) => ms + s.durationMs, 0)).toBeLessThanOrEqual(sql.totalMs);
+    }
+  });
+
+  it("warns of N+1 in lazy requests only: the field, how many times, and what to do", async () => {
+    const query = `{ users(first: 4) { edges { node { name orderCount } } } }`;
+    const earlier = lines.length;
+    const warned = () => lines.slice(earlier).filter((line) => String(line.msg).startsWith("N+1:"));
+    for (const strategy of ["eager", "batched"]) expectNoNPlusOne(await shop.gql(query, {}, { strategy }));
+    expect(warned()).toEqual([]);
+    const lazy = await shop.gql(query, {}, { strategy: "lazy" });
+    // And one line in the development log.
+    expect(warned()).toEqual([expect.objectContaining({ msg: "N+1: users.edges.node.orderCount ×4", strategy: "lazy" })]);
+    expect(lazy.extensions?.sql?.warnings).toEqual([
+      {
+        field: "users.edges.node.orderCount",
+        count: 4,
+        sql: expect.stringContaining('FROM "public"."Order"'),
+        message: expect.stringContaining("users.edges.node.orderCount sent the same statement 4 times, once per parent"),
+      },
+    ]);
+    // At the threshold (2 by default) it stays quiet: two parents are not yet a pattern.
+    const two = await shop.gql(`{ users(first: 2) { edges { node { name orderCount } } } }`, {}, { strategy: "lazy" });
+    expect(nPlusOneFields(two)).toEqual([]);
   });
 
   it("keeps concurrent requests' statements apart", async () => {

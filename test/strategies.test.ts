@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, STRATEGIES, type TestShop } from "./support/shop.js";
+import { expectNoNPlusOne, nPlusOneFields } from "./support/sql.js";
 
 let shop: TestShop;
 
@@ -42,6 +43,54 @@ const CORPUS: Record<string, string> = {
   typenames: `{ __typename users(first: 2) { __typename edges { __typename node { __typename orders { __typename items { __typename } } } } } }`,
 };
 
+/**
+ * The fields the N+1 detector names for each corpus query under lazy: every relation or derived
+ * field below a list of more than N_PLUS_ONE_THRESHOLD (2) parents. `node`, `nodes` and the
+ * single-row lookups have too few parents to repeat a statement more than twice.
+ */
+const LAZY_N_PLUS_ONE: Partial<Record<keyof typeof CORPUS, string[]>> = {
+  nested: ["users.edges.node.orders", "users.edges.node.orders.items", "users.edges.node.orders.items.product"],
+  derivedUser: ["users.edges.node.orderCount", "users.edges.node.totalSpent"],
+  ordersWithEverything: [
+    "orders.edges.node.itemCount",
+    "orders.edges.node.items",
+    "orders.edges.node.items.product",
+    "orders.edges.node.total",
+    "orders.edges.node.user",
+  ],
+  productsWithSales: [
+    "products.edges.node.orderItems",
+    "products.edges.node.orderItems.order",
+    "products.edges.node.orderItems.order.user",
+    "products.edges.node.unitsSold",
+  ],
+  inactiveUsers: ["users.edges.node.orders"],
+  completedOrders: [
+    "orders.edges.node.itemCount",
+    "orders.edges.node.total",
+    "orders.edges.node.user",
+    "orders.edges.node.user.orderCount",
+    "orders.edges.node.user.totalSpent",
+  ],
+  fragments: ["users.edges.node.orders", "users.edges.node.orders.items", "users.edges.node.orders.total"],
+  sameRelationTwoArgs: ["users.edges.node.all", "users.edges.node.done", "users.edges.node.done.total", "users.edges.node.open"],
+  productById: ["product.orderItems.order", "product.orderItems.order.user"],
+  cyclic: [
+    "users.edges.node.orders",
+    "users.edges.node.orders.items",
+    "users.edges.node.orders.items.order",
+    "users.edges.node.orders.items.order.user",
+  ],
+  dateWindow: ["orders.edges.node.total"],
+  statusFiltered: [
+    "users.edges.node.cancelled",
+    "users.edges.node.cancelled.itemCount",
+    "users.edges.node.cancelled.total",
+    "users.edges.node.orderCount",
+  ],
+  typenames: ["users.edges.node.orders.items"],
+};
+
 /** How many non-null scalar values a result holds: an all-null or empty result has none. */
 function leaves(value: unknown): number {
   if (value === null || value === undefined) return 0;
@@ -59,6 +108,11 @@ describe("identical data under every strategy", () => {
       expect(dataOf(batched!)).toEqual(data);
       expect(dataOf(lazy!)).toEqual(data);
       expect([eager, batched, lazy].map((r) => r!.extensions?.sql?.strategy)).toEqual(STRATEGIES);
+      // The N+1 detector: silent for eager and batched, and for lazy it names exactly the fields
+      // that load once per parent.
+      expectNoNPlusOne(eager!);
+      expectNoNPlusOne(batched!);
+      expect(nPlusOneFields(lazy!)).toEqual(LAZY_N_PLUS_ONE[name] ?? []);
     });
   }
 });

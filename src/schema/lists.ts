@@ -5,10 +5,12 @@
  */
 import type { ArgBuilder } from "@pothos/core";
 import { resolveOffsetConnection } from "@pothos/plugin-relay";
+import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "../builder.js";
 import { badInput, notFound } from "../errors.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, rules } from "../input-rules.js";
 import { ORDER_STATUSES } from "../orders/status.js";
+import { pathString, withCause } from "../sql-recorder.js";
 import { dbId } from "./ids.js";
 
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE };
@@ -160,4 +162,12 @@ export function connectionOptions(description: string, counted: string) {
  */
 export function containsText(text: string) {
   return { contains: text.replace(/[\\%_]/g, (char) => `\\${char}`), mode: "insensitive" as const };
+}
+
+/**
+ * A connection's `totalCount`, sent under the cause `<connection>.totalCount` in `extensions.sql`.
+ * Awaited inside: a Prisma query is sent when it is first awaited, not when it is made.
+ */
+export function countOf<T>(info: GraphQLResolveInfo, count: () => PromiseLike<T>): Promise<T> {
+  return withCause({ field: `${pathString(info.path, true)}.totalCount` }, async () => await count());
 }

@@ -1,4 +1,6 @@
 /** How root fields and to-one relations load under the request's strategy (see src/strategy.ts). */
+
+import type { Path } from "graphql/jsutils/Path.js";
 import type { Context } from "../context.js";
 import { notFound } from "../errors.js";
 import type { Columns } from "../loaders.js";
@@ -34,8 +36,13 @@ export function rootQuery<Q extends object>(ctx: Context, query: Q): Q {
  * A required to-one relation through its loader. The foreign key guarantees the row; its absence
  * means it was deleted while this request ran, which the client should hear about as NOT_FOUND.
  */
-export async function loadRequired<T>(loader: { load(id: number): Promise<T | null> }, type: string, id: number): Promise<T> {
-  const row = await loader.load(id);
+export async function loadRequired<T>(
+  loader: { load(id: number, from?: Path): Promise<T | null> },
+  type: string,
+  id: number,
+  from?: Path,
+): Promise<T> {
+  const row = await loader.load(id, from);
   if (!row) throw notFound(type, id);
   return row;
 }

@@ -15,10 +15,12 @@ builder.prismaObjectFields(OrderItemRef, (t) => ({
   }),
   order: t.relation("order", {
     description: "The order this line belongs to.",
-    resolve: (query, item, _args, ctx) => loadRequired(ctx.loaders.order(columnsOf(query)), "Order", item.orderId),
+    resolve: (query, item, _args, ctx, info) =>
+      loadRequired(ctx.loaders.order(columnsOf(query)), "Order", item.orderId, info.path),
   }),
   product: t.relation("product", {
     description: "The product ordered.",
-    resolve: (query, item, _args, ctx) => loadRequired(ctx.loaders.product(columnsOf(query)), "Product", item.productId),
+    resolve: (query, item, _args, ctx, info) =>
+      loadRequired(ctx.loaders.product(columnsOf(query)), "Product", item.productId, info.path),
   }),
 }));

@@ -7,7 +7,7 @@ import { fieldRules, rules } from "../input-rules.js";
 import { changeOrderStatus, changeOrderStatuses, placeOrder } from "../orders/commands.js";
 import { publishChanges } from "../pubsub.js";
 import { dbId } from "./ids.js";
-import { connectionOptions, type ListArgs, listArgs, orderByOf, relationPage } from "./lists.js";
+import { connectionOptions, countOf, type ListArgs, listArgs, orderByOf, relationPage } from "./lists.js";
 import { columnsOf, loadRequired, rootQuery } from "./loading.js";
 import { OrderItemOrderBy, OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderItemRef, OrderRef, ProductRef, UserRef } from "./refs.js";
@@ -24,25 +24,26 @@ builder.prismaObjectFields(OrderRef, (t) => ({
   updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the order last changed." }),
   user: t.relation("user", {
     description: "The customer who placed the order.",
-    resolve: async (query, order, _args, ctx) => loadRequired(ctx.loaders.user(columnsOf(query)), "User", order.userId),
+    resolve: async (query, order, _args, ctx, info) =>
+      loadRequired(ctx.loaders.user(columnsOf(query)), "User", order.userId, info.path),
   }),
   items: t.relation("items", {
     description: "The order's lines, a page at a time (default: in the order they were added, 20).",
     args: listArgs(t.arg, OrderItemRef, OrderItemOrderBy),
     query: (args, ctx) => itemsQuery(args, ctx),
-    resolve: async (query, order, args, ctx) =>
-      ctx.loaders.itemsOfOrder({ ...(await itemsQuery(args, ctx)), select: columnsOf(query) }).load(order.id),
+    resolve: async (query, order, args, ctx, info) =>
+      ctx.loaders.itemsOfOrder({ ...(await itemsQuery(args, ctx)), select: columnsOf(query) }).load(order.id, info.path),
   }),
   itemCount: t.int({
     description: "Units in the order: the sum of its items' quantities.",
     complexity: 1,
-    resolve: (order, _args, ctx) => ctx.loaders.itemCountOfOrder.load(order.id),
+    resolve: (order, _args, ctx, info) => ctx.loaders.itemCountOfOrder.load(order.id, info.path),
   }),
   total: t.field({
     type: "Decimal",
     description: "The sum of quantity x unit price over the order's items.",
     complexity: 1,
-    resolve: (order, _args, ctx) => ctx.loaders.totalOfOrder.load(order.id),
+    resolve: (order, _args, ctx, info) => ctx.loaders.totalOfOrder.load(order.id, info.path),
   }),
 }));
 
@@ -92,7 +93,8 @@ builder.queryFields((t) => ({
         filter: t.arg({ type: OrderFilter, description: "Which orders to include." }),
         orderBy: t.arg({ type: OrderOrderBy, description: "Sort order (default: id ascending)." }),
       },
-      totalCount: (_parent, args, ctx) => ctx.prisma.order.count({ where: orderWhere(args.filter, ctx) }),
+      totalCount: (_parent, args, ctx, info) =>
+        countOf(info, () => ctx.prisma.order.count({ where: orderWhere(args.filter, ctx) })),
       resolve: (query, _root, args, ctx) =>
         ctx.prisma.order.findMany({
           ...rootQuery(ctx, query),

@@ -7,7 +7,16 @@ import { fieldRules, given, rules } from "../input-rules.js";
 import { deleteProduct, restockProduct, updateProduct } from "../orders/commands.js";
 import { publishChanges } from "../pubsub.js";
 import { dbId } from "./ids.js";
-import { connectionOptions, containsText, defineOrderBy, type ListArgs, listArgs, orderByOf, relationPage } from "./lists.js";
+import {
+  connectionOptions,
+  containsText,
+  countOf,
+  defineOrderBy,
+  type ListArgs,
+  listArgs,
+  orderByOf,
+  relationPage,
+} from "./lists.js";
 import { columnsOf, rootQuery } from "./loading.js";
 import { OrderItemOrderBy } from "./order-inputs.js";
 import { OrderItemRef, ProductRef } from "./refs.js";
@@ -35,13 +44,13 @@ builder.prismaObjectFields(ProductRef, (t) => ({
       "The order lines for this product you may see (all for an admin, your own for a customer), a page at a time (default: oldest first, 20).",
     args: listArgs(t.arg, OrderItemRef, OrderItemOrderBy),
     query: (args, ctx) => orderItemsQuery(args, ctx),
-    resolve: async (query, product, args, ctx) =>
-      ctx.loaders.itemsOfProduct({ ...(await orderItemsQuery(args, ctx)), select: columnsOf(query) }).load(product.id),
+    resolve: async (query, product, args, ctx, info) =>
+      ctx.loaders.itemsOfProduct({ ...(await orderItemsQuery(args, ctx)), select: columnsOf(query) }).load(product.id, info.path),
   }),
   unitsSold: t.int({
     description: "Units of this product in COMPLETED orders.",
     complexity: 1,
-    resolve: (product, _args, ctx) => ctx.loaders.unitsSoldOfProduct.load(product.id),
+    resolve: (product, _args, ctx, info) => ctx.loaders.unitsSoldOfProduct.load(product.id, info.path),
   }),
 }));
 
@@ -96,7 +105,8 @@ builder.queryFields((t) => ({
         filter: t.arg({ type: ProductFilter, description: "Which products to include." }),
         orderBy: t.arg({ type: ProductOrderBy, description: "Sort order (default: id ascending)." }),
       },
-      totalCount: (_parent, args, ctx) => ctx.prisma.product.count({ where: productWhere(args.filter) }),
+      totalCount: (_parent, args, ctx, info) =>
+        countOf(info, () => ctx.prisma.product.count({ where: productWhere(args.filter) })),
       resolve: (query, _root, args, ctx) =>
         ctx.prisma.product.findMany({
           ...rootQuery(ctx, query),

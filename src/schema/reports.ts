@@ -33,7 +33,7 @@ const CustomerSales = builder.objectRef<CustomerSalesRow>("CustomerSales").imple
     customer: t.field({
       type: UserRef,
       description: "The customer.",
-      resolve: (row, _args, ctx) => loadRequired(ctx.loaders.user(undefined), "User", row.userId),
+      resolve: (row, _args, ctx, info) => loadRequired(ctx.loaders.user(undefined), "User", row.userId, info.path),
     }),
     orderCount: t.exposeInt("orderCount", { description: "Completed orders placed in the period." }),
     amountSpent: t.expose("amountSpent", { type: "Decimal", description: "What those orders add up to." }),
@@ -55,7 +55,7 @@ const CustomerSpending = builder.objectRef<CustomerSpendingRow>("CustomerSpendin
     customer: t.field({
       type: UserRef,
       description: "The customer.",
-      resolve: (row, _args, ctx) => loadRequired(ctx.loaders.user(undefined), "User", row.userId),
+      resolve: (row, _args, ctx, info) => loadRequired(ctx.loaders.user(undefined), "User", row.userId, info.path),
     }),
     orderCount: t.exposeInt("orderCount", { description: "Completed orders." }),
     totalSpent: t.expose("totalSpent", { type: "Decimal", description: "What the completed orders add up to." }),

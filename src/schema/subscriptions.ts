@@ -37,7 +37,7 @@ function eventReads(event: object, ctx: Context): <T>(query: object, read: () =>
   if (ctx.strategy === "lazy") {
     const sql = ctx.sql.fresh();
     const run = <T>(read: () => Promise<T>) => withSqlRecorder(sql, read);
-    ctx.loaders = createLoaders(ctx.prisma, ctx.strategy, run);
+    ctx.loaders = createLoaders(ctx.prisma, ctx.strategy, sql.explain, run);
     return (_query, read) => run(read);
   }
   let scope = scopes.get(event);
@@ -47,7 +47,7 @@ function eventReads(event: object, ctx: Context): <T>(query: object, read: () =>
   }
   const { sql, loaders, reads } = scope;
   const run = <T>(read: () => Promise<T>) => withSqlRecorder(sql, read);
-  const shared = loaders.get(ctx.strategy) ?? createLoaders(ctx.prisma, ctx.strategy, run);
+  const shared = loaders.get(ctx.strategy) ?? createLoaders(ctx.prisma, ctx.strategy, sql.explain, run);
   loaders.set(ctx.strategy, shared);
   ctx.loaders = shared;
   return <T>(query: object, read: () => Promise<T>) => {

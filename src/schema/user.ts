@@ -8,7 +8,16 @@ import { fieldRules, given, rules } from "../input-rules.js";
 import { deleteUser } from "../orders/commands.js";
 import { publishChanges } from "../pubsub.js";
 import { dbId } from "./ids.js";
-import { connectionOptions, containsText, defineOrderBy, type ListArgs, listArgs, orderByOf, relationPage } from "./lists.js";
+import {
+  connectionOptions,
+  containsText,
+  countOf,
+  defineOrderBy,
+  type ListArgs,
+  listArgs,
+  orderByOf,
+  relationPage,
+} from "./lists.js";
 import { columnsOf, rootQuery } from "./loading.js";
 import { OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderRef, UserRef } from "./refs.js";
@@ -33,19 +42,19 @@ builder.prismaObjectFields(UserRef, (t) => ({
       ...listArgs(t.arg, OrderRef, OrderOrderBy),
     },
     query: (args, ctx) => ordersQuery(args, ctx),
-    resolve: async (query, user, args, ctx) =>
-      ctx.loaders.ordersOfUser({ ...(await ordersQuery(args, ctx)), select: columnsOf(query) }).load(user.id),
+    resolve: async (query, user, args, ctx, info) =>
+      ctx.loaders.ordersOfUser({ ...(await ordersQuery(args, ctx)), select: columnsOf(query) }).load(user.id, info.path),
   }),
   orderCount: t.int({
     description: "How many orders the user has placed, in any status.",
     complexity: 1,
-    resolve: (user, _args, ctx) => ctx.loaders.orderCountOfUser.load(user.id),
+    resolve: (user, _args, ctx, info) => ctx.loaders.orderCountOfUser.load(user.id, info.path),
   }),
   totalSpent: t.field({
     type: "Decimal",
     description: "What the user's COMPLETED orders add up to.",
     complexity: 1,
-    resolve: (user, _args, ctx) => ctx.loaders.totalSpentOfUser.load(user.id),
+    resolve: (user, _args, ctx, info) => ctx.loaders.totalSpentOfUser.load(user.id, info.path),
   }),
 }));
 
@@ -108,7 +117,8 @@ builder.queryFields((t) => ({
         filter: t.arg({ type: UserFilter, description: "Which users to include." }),
         orderBy: t.arg({ type: UserOrderBy, description: "Sort order (default: id ascending)." }),
       },
-      totalCount: (_parent, args, ctx) => ctx.prisma.user.count({ where: userWhere(args.filter, ctx) }),
+      totalCount: (_parent, args, ctx, info) =>
+        countOf(info, () => ctx.prisma.user.count({ where: userWhere(args.filter, ctx) })),
       resolve: (query, _root, args, ctx) =>
         ctx.prisma.user.findMany({
           ...rootQuery(ctx, query),

@@ -13,16 +13,12 @@ import { loadConfig } from "../../src/config.js";
 import type { Logger } from "../../src/logging.js";
 import type { ShopEvents } from "../../src/pubsub.js";
 import { type SeedSizes, seedShop } from "../../src/seed.js";
-import { STRATEGY_HEADER, type Strategy } from "../../src/strategy.js";
+import type { SqlReport } from "../../src/sql-report.js";
+import { STRATEGY_HEADER } from "../../src/strategy.js";
 
+export type { RecordedStatement } from "../../src/sql-recorder.js";
+export type { SqlReport } from "../../src/sql-report.js";
 export { STRATEGIES } from "../../src/strategy.js";
-
-/** One SQL statement as `extensions.sql` reports it. */
-export interface RecordedStatement {
-  sql: string;
-  durationMs: number;
-  rows: number;
-}
 
 /** A GraphQL error as a client receives it. */
 export interface GraphQLErrorBody {
@@ -35,7 +31,7 @@ export interface GraphQLErrorBody {
 export interface GraphQLResponse<D = any> {
   data?: D;
   errors?: GraphQLErrorBody[];
-  extensions?: { sql?: { strategy: Strategy; count: number; statements: RecordedStatement[] } };
+  extensions?: { sql?: SqlReport };
 }
 
 /** The secret test shops sign their tokens with. */
