@@ -4,7 +4,7 @@
  * each other's work; `npm run bench` runs on an empty PostgreSQL database.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -91,8 +91,9 @@ describe.runIf(testDatabaseKind === "pglite")("the embedded database", () => {
 });
 
 describe.runIf(testDatabaseKind === "postgres")("npm run bench", () => {
-  it("migrates and seeds an empty PostgreSQL database, then prints each strategy's statements", async () => {
+  it("migrates and seeds an empty PostgreSQL database, prints each strategy's statements there and on PGlite, and charts them", async () => {
     const name = `shop_bench_${process.pid}`;
+    const chart = join(mkdtempSync(join(tmpdir(), "shop-bench-")), "chart.svg");
     await onTestServer(async (client) => {
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await client.query(`CREATE DATABASE "${name}"`);
@@ -102,7 +103,7 @@ describe.runIf(testDatabaseKind === "postgres")("npm run bench", () => {
     try {
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        ["--import", "tsx", "src/cli/bench.ts", "--users", "5", "--runs", "1"],
+        ["--import", "tsx", "src/cli/bench.ts", "--users", "5", "--runs", "1", "--chart", chart],
         { cwd: new URL("..", import.meta.url), env: { ...process.env, BENCH_DATABASE_URL: url.toString() } },
       );
       // | N | strategy | SQL statements | rows returned | median ms |, for the first page size (5 users).
@@ -115,11 +116,20 @@ describe.runIf(testDatabaseKind === "postgres")("npm run bench", () => {
             .slice(2, 5)
             .map((cell) => cell.trim()),
         );
-      expect(rows).toEqual([
+      // PostgreSQL's table, then PGlite's: the same statements and rows.
+      const table = [
         ["eager", "1", "5"],
         ["batched", "4", "73"],
         ["lazy", "86", "90"],
-      ]);
+      ];
+      expect(rows).toEqual([...table, ...table]);
+      // One line per strategy and database in each of the chart's two panels, three points each.
+      const svg = readFileSync(chart, "utf8");
+      const lines = [...svg.matchAll(/<polyline data-strategy="(\w+)" data-database="(\w+)" points="([^"]+)"/g)];
+      expect(lines.map(([, strategy, database]) => `${strategy}/${database}`).sort()).toEqual(
+        ["eager", "batched", "lazy"].flatMap((s) => [`${s}/PGlite`, `${s}/PostgreSQL`, `${s}/PGlite`, `${s}/PostgreSQL`]).sort(),
+      );
+      for (const [, , , points] of lines) expect(points!.split(" ")).toHaveLength(3);
     } finally {
       await onTestServer((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     }
