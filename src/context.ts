@@ -20,6 +20,8 @@ export interface Context {
   /** Replaced for every event of a subscription (see src/schema/subscriptions.ts), else fixed for the request. */
   loaders: Loaders;
   sql: SqlRecorder;
+  /** In a subscription, the SQL record of the event being resolved (see src/schema/subscriptions.ts). */
+  eventSql?: SqlRecorder;
 }
 
 /** What every request's context is built from: the server's long-lived parts. */

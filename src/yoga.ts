@@ -10,7 +10,7 @@ import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
 import { useContentEncoding } from "@whatwg-node/server";
-import { GraphQLError } from "graphql";
+import { type ExecutionResult, GraphQLError } from "graphql";
 import {
   createLRUCache,
   createYoga,
@@ -63,28 +63,35 @@ export type ShopServer = YogaServerInstance<ServerContext, Context>;
  * last one has the whole cost, deferred parts included.
  */
 function useSqlRecorder(config: Config, logger: Logger): Plugin<Context> {
+  /** Puts the SQL report into a result: the request's, or the current subscription event's. */
+  const report = ({ contextValue }: { contextValue: unknown }) => {
+    const ctx = contextValue as Context;
+    return ({ result, setResult }: { result: ExecutionResult; setResult: (result: ExecutionResult) => void }) => {
+      const sql = sqlReport(ctx.eventSql ?? ctx.sql, ctx.strategy, config.nPlusOneThreshold);
+      // One line per request in development, where someone is watching the log.
+      if (sql.warnings && !config.production) {
+        logger.warn(
+          { strategy: ctx.strategy, nPlusOne: sql.warnings.map(({ field, count }) => ({ field, count })) },
+          `N+1: ${sql.warnings.map(({ field, count }) => `${field} ×${count}`).join(", ")}`,
+        );
+      }
+      setResult({ ...result, extensions: { ...result.extensions, sql } });
+    };
+  };
+  const shown = (contextValue: unknown) => (contextValue as Context).sql.explain !== "off";
   return {
     instrumentation: {
       execute: ({ context }, wrapped) => withSqlRecorder(context.sql, wrapped),
       subscribe: ({ context }, wrapped) => withSqlRecorder(context.sql, wrapped),
     },
     onExecute: ({ args }) =>
-      (args.contextValue as Context).sql.explain !== "off"
-        ? {
-            onExecuteDone: (payload) =>
-              handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
-                const { sql, strategy } = payload.args.contextValue as Context;
-                const report = sqlReport(sql, strategy, config.nPlusOneThreshold);
-                // One line per request in development, where someone is watching the log.
-                if (report.warnings && !config.production) {
-                  logger.warn(
-                    { strategy, nPlusOne: report.warnings.map(({ field, count }) => ({ field, count })) },
-                    `N+1: ${report.warnings.map(({ field, count }) => `${field} ×${count}`).join(", ")}`,
-                  );
-                }
-                setResult({ ...result, extensions: { ...result.extensions, sql: report } });
-              }),
-          }
+      shown(args.contextValue)
+        ? { onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, report(payload.args)) }
+        : undefined,
+    // Each event of a subscription carries the SQL that event ran (see src/schema/subscriptions.ts).
+    onSubscribe: ({ args }) =>
+      shown(args.contextValue)
+        ? { onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, report(payload.args)) }
         : undefined,
   };
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { statementsSent } from "../src/sql-recorder.js";
 import { gid } from "./support/ids.js";
-import { createTestShop, dataOf, listen, type TestShop } from "./support/shop.js";
+import { createTestShop, dataOf, listen, type SqlReport, type TestShop } from "./support/shop.js";
 import { waitFor } from "./support/wait.js";
 
 let shop: TestShop;
@@ -64,6 +64,15 @@ describe("over Server-Sent Events (graphql-sse)", () => {
       user: { id: gid("User", 2) },
       items: [{ quantity: 1 }],
     });
+    // In development each event carries the SQL it ran, like a query: eager reads the order with its
+    // user and items in one statement; its total is an aggregate, through its loader.
+    const sql = (event.value.extensions as { sql?: SqlReport } | undefined)?.sql;
+    expect(sql?.strategy).toBe("eager");
+    expect(sql?.statements.map((statement) => statement.cause)).toEqual([
+      { field: "orderCreated" },
+      { field: "orderCreated.total", loader: "totalOfOrder", keys: 1, fields: { "orderCreated.total": 1 } },
+    ]);
+    expect(sql!.statements[0]!.sql).toMatch(/FROM "public"\."Order" .* LEFT JOIN LATERAL .*"public"\."OrderItem"/);
     await iterator.return?.();
     client.dispose();
   });
@@ -92,6 +101,12 @@ describe("over WebSocket (graphql-ws)", () => {
     );
     const event = await withTimeout(next);
     expect(event.value.data?.orderStatusChanged).toMatchObject({ id: placed.createOrder.id, status: "PROCESSING" });
+    // Batched: the order, then its user through the loader, both this event's own statements.
+    const sql = (event.value.extensions as { sql?: SqlReport } | undefined)?.sql;
+    expect(sql?.statements.map((statement) => statement.cause)).toEqual([
+      { field: "orderStatusChanged" },
+      { field: "orderStatusChanged.user", loader: "user", keys: 1, fields: { "orderStatusChanged.user": 1 } },
+    ]);
     await iterator.return?.();
     await client.dispose();
   });
