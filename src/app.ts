@@ -3,9 +3,11 @@
  * event bus, the GraphQL server and the HTTP server around it. `npm start`, the tests and the
  * benchmark all build it here, so they run the same thing.
  */
+
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { Redis } from "ioredis";
 import { createIdentify } from "./auth/viewer.js";
 import { type Config, ConfigError } from "./config.js";
@@ -16,6 +18,7 @@ import { createRateLimit } from "./limits/rate.js";
 import { createLogger, type Logger } from "./logging.js";
 import { migrate, pendingMigrations } from "./migrate.js";
 import { createShopPubSub, type ShopPubSub } from "./pubsub.js";
+import { startTelemetry } from "./telemetry.js";
 import { createShopServer, type ShopServer } from "./yoga.js";
 
 export interface AppOptions {
@@ -27,6 +30,8 @@ export interface AppOptions {
   pgliteOnThisThread?: boolean;
   /** Applies PostgreSQL's pending migrations too (the bench owns its database); PGlite always is. */
   migrate?: boolean;
+  /** Records OpenTelemetry spans into this exporter (a test's in-memory one), whatever the configuration. */
+  spanExporter?: SpanExporter;
 }
 
 export interface App {
@@ -53,6 +58,8 @@ export interface App {
 /** Opens everything the configuration names. The caller owns the result and must `close()` it. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
+  const stopTelemetry =
+    config.telemetry || options.spanExporter ? await startTelemetry("shop-api", options.spanExporter) : undefined;
   const log = (line: string) => logger.info(line);
   const db = await openDatabase(config.database, { pgliteOnThisThread: options.pgliteOnThisThread });
   try {
@@ -137,6 +144,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await events.close();
       await rateRedis?.quit();
       await db.close();
+      await stopTelemetry?.();
     },
   };
 }

@@ -9,6 +9,8 @@ import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import TracingPlugin, { isRootField } from "@pothos/plugin-tracing";
 import ValidationPlugin from "@pothos/plugin-validation";
+import { createOpenTelemetryWrapper } from "@pothos/tracing-opentelemetry";
+import type { GraphQLFieldResolver } from "graphql";
 import { type AuthScopes, refusal, scopes } from "./auth/rules.js";
 import type { Context } from "./context.js";
 import { invalidInput } from "./errors.js";
@@ -19,6 +21,24 @@ import { rules } from "./input-rules.js";
 import { loadCost } from "./limits/cost.js";
 import { decodeNodeID } from "./schema/node-ids.js";
 import { pathString, withCause } from "./sql-recorder.js";
+import { tracer } from "./telemetry.js";
+
+const traceField = createOpenTelemetryWrapper<boolean>(tracer, { includeArgs: false, includeSource: false });
+
+/**
+ * A traced field: a span (a no-op until telemetry starts, see src/telemetry.ts), and the cause its
+ * statements are recorded under, while causes are traced (src/sql-recorder.ts).
+ */
+type Resolver = GraphQLFieldResolver<unknown, Context, Record<string, unknown>>;
+
+function traced(resolver: Resolver, options: boolean): Resolver {
+  const spanned = traceField<Context>(resolver, options);
+  return (source, args, ctx, info) =>
+    ctx.sql.tracesCauses
+      ? // Awaited inside: a Prisma query is sent when it is first awaited, not when it is made.
+        withCause({ field: pathString(info.path, ctx.strategy === "lazy") }, async () => await spanned(source, args, ctx, info))
+      : resolver(source, args, ctx, info);
+}
 
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
@@ -42,14 +62,7 @@ export const builder = new SchemaBuilder<{
   // send (see src/sql-recorder.ts). Loaders name theirs. Free while nobody is shown the SQL.
   tracing: {
     default: (config) => isRootField(config) || config.name === "totalCount",
-    wrap: (resolver) => (source, args, ctx, info) =>
-      ctx.sql.explain === "off"
-        ? resolver(source, args, ctx, info)
-        : // Awaited inside: a Prisma query is sent when it is first awaited, not when it is made.
-          withCause(
-            { field: pathString(info.path, ctx.strategy === "lazy") },
-            async () => await resolver(source, args, ctx, info),
-          ),
+    wrap: (resolver, options) => traced(resolver, options),
   },
   scopeAuth: {
     authScopes: (ctx) => scopes(ctx.viewer),

@@ -84,6 +84,8 @@ export interface Config {
   limits: Limits;
   /** Attach the SQL each request ran to its response (`extensions.sql`); in production, admins only. */
   sqlExplain: boolean;
+  /** Export OpenTelemetry traces over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT or ..._TRACES_ENDPOINT is set). */
+  telemetry: boolean;
   /** The N+1 detector warns when one field sends the same statement more than this many times in a request. */
   nPlusOneThreshold: number;
   /** Who may pick the `lazy` strategy: everyone in development; in production nobody unless LAZY_STRATEGY=1, then admins. */
@@ -269,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ratePerMinute: parseInteger(env, "RATE_LIMIT_PER_MINUTE", 1200, 0, 10_000_000),
     },
     sqlExplain: parseFlag(env, "SQL_EXPLAIN") ?? !production,
+    telemetry: Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
     nPlusOneThreshold: parseInteger(env, "N_PLUS_ONE_THRESHOLD", 2, 1, 1_000_000),
     lazyStrategy: !production ? "everyone" : lazy ? "admins" : "nobody",
     graphiql: parseFlag(env, "GRAPHIQL") ?? !production,

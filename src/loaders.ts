@@ -14,6 +14,7 @@ import type { Order, OrderItem, Product, User } from "./generated/prisma/client.
 import { Prisma, type PrismaClient } from "./generated/prisma/client.js";
 import { type Explain, pathString, type StatementCause, withCause } from "./sql-recorder.js";
 import type { Strategy } from "./strategy.js";
+import { causeAttributes, inSpan, SpanKind, tracing } from "./telemetry.js";
 
 type Key = number;
 
@@ -72,7 +73,16 @@ export class ShopLoader<V> {
     run?: <T>(read: () => Promise<T>) => Promise<T>,
   ) {
     this.#trace = trace;
-    const traced = trace === "off" ? batch : (keys: readonly Key[]) => withCause(this.#causeOf(keys), () => batch(keys));
+    const traced =
+      trace === "off"
+        ? batch
+        : (keys: readonly Key[]) => {
+            const cause = this.#causeOf(keys);
+            if (!tracing()) return withCause(cause, () => batch(keys));
+            return inSpan(`dataloader ${name}`, causeAttributes(cause), SpanKind.INTERNAL, () =>
+              withCause(cause, () => batch(keys)),
+            );
+          };
     this.#loader = new DataLoader<Key, V>(run ? (keys) => run(() => traced(keys)) : traced, options);
   }
 
@@ -117,7 +127,7 @@ export function createLoaders(
   // Eager requests rarely reach a loader (the root query preloads relations); when Pothos cannot
   // preload a field they fall back to batching, never to N+1.
   const options = strategy === "lazy" ? { batch: false, cache: false } : {};
-  const trace: Trace = explain === "off" ? "off" : strategy === "lazy" ? "exact" : "fields";
+  const trace: Trace = explain === "off" && !tracing() ? "off" : strategy === "lazy" ? "exact" : "fields";
   const loader = <V>(name: string, batch: (keys: readonly Key[]) => Promise<V[]>) =>
     new ShopLoader<V>(name, batch, options, trace, run);
 

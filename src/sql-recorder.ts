@@ -18,6 +18,7 @@ import type { Path } from "graphql/jsutils/Path.js";
 import pLimit, { type LimitFunction } from "p-limit";
 import PQueue from "p-queue";
 import { ShopError } from "./errors.js";
+import { causeAttributes, inSpan, SpanKind, tracing } from "./telemetry.js";
 
 /**
  * What caused a statement: the field whose resolver sent it (a root field, whose plan eager loads
@@ -88,6 +89,8 @@ export class SqlRecorder {
   queued = 0;
   /** Queues this request's statements beyond its share of the pool, so it cannot crowd others out. */
   readonly inFlight: LimitFunction;
+  /** Whether statements are traced to their causes: when the SQL is shown, or spans are recorded. */
+  readonly tracesCauses: boolean;
 
   /**
    * `limit`: the statements one request may run; the next one is refused before it is sent.
@@ -102,6 +105,7 @@ export class SqlRecorder {
     readonly explain: Explain = "off",
   ) {
     this.inFlight = pLimit(concurrency);
+    this.tracesCauses = explain !== "off" || tracing();
   }
 
   /** A new, empty record with the same limits: for one event of a long-lived subscription. */
@@ -190,12 +194,23 @@ export function pathString(path: Path | undefined, indexes: boolean): string {
 
 /**
  * Runs `fn` so that the statements it sends are attributed to `cause`: a root field's resolver, a
- * loader's batch. One context per field or batch, and only while the request's SQL is shown.
+ * loader's batch. One context per field or batch, and only while the SQL is shown or traced.
  */
 export function withCause<T>(cause: StatementCause, fn: () => T): T {
   const scope = storage.getStore();
-  if (!scope || scope.recorder.explain === "off") return fn();
+  if (!scope?.recorder.tracesCauses) return fn();
   return storage.run({ recorder: scope.recorder, cause }, fn);
+}
+
+/** A statement's span name: its verb and first table, as OpenTelemetry's database conventions suggest. */
+function spanName(sql: string): string {
+  const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? "SQL";
+  const table = /\b(?:FROM|INTO|UPDATE)\s+(?:"\w+"\.)?"(\w+)"/i.exec(sql)?.[1];
+  return table ? `${verb} ${table}` : verb;
+}
+
+function statementAttributes(sql: string, cause: StatementCause | undefined, waitMs: number): Record<string, string | number> {
+  return { "db.system.name": "postgresql", "db.query.text": sql, "shop.sql.wait_ms": ms(waitMs), ...causeAttributes(cause) };
 }
 
 /** Where a queryable's statements wait: a shared queue, nowhere (a transaction), or only per request. */
@@ -224,7 +239,18 @@ function recordQueries<Q extends SqlQueryable>(target: Q, sharing: Sharing): Q {
       recorder.admit();
       sent++;
       const startedAt = performance.now();
-      const result = await run();
+      const result = tracing()
+        ? await inSpan(
+            spanName(query.sql),
+            statementAttributes(query.sql, cause, startedAt - askedAt),
+            SpanKind.CLIENT,
+            async (span) => {
+              const result = await run();
+              span.setAttribute("db.response.returned_rows", rowsOf(result));
+              return result;
+            },
+          )
+        : await run();
       recorder.record({ sql: query.sql, params: query.args, cause, askedAt, startedAt, rows: rowsOf(result) });
       return result;
     };

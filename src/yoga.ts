@@ -33,6 +33,7 @@ import type { ShopPubSub } from "./pubsub.js";
 import { schema } from "./schema/index.js";
 import { withSqlRecorder } from "./sql-recorder.js";
 import { sqlReport } from "./sql-report.js";
+import { tracing, useTelemetry } from "./telemetry.js";
 
 export interface ShopServerOptions {
   config: Config;
@@ -233,6 +234,8 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
     // The count is checked by useBatchLimit, so that its refusal is a LIMIT_EXCEEDED like the others.
     batching: config.limits.batch > 0 ? { limit: Number.MAX_SAFE_INTEGER } : false,
     plugins: [
+      // The request's span around everything else, when traces are recorded.
+      ...(tracing() ? [useTelemetry()] : []),
       useHealth(options.readinessChecks, options.lifecycle, config.database.timeouts.poolMs),
       useRequestLog(options.logger),
       useBodyLimit(config.limits.bodyBytes),

@@ -5,6 +5,7 @@
  * needs a real client.
  */
 import { randomBytes } from "node:crypto";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import pg from "pg";
 import { inject } from "vitest";
 import { type App, createApp } from "../../src/app.js";
@@ -150,7 +151,13 @@ function observedEventTarget() {
 
 /** Opens a shop on a fresh database, seeded with `seed` sizes unless `seed` is false. */
 export async function createTestShop(
-  options: { seed?: SeedSizes | false; sqlExplain?: boolean; env?: Record<string, string>; logger?: Logger } = {},
+  options: {
+    seed?: SeedSizes | false;
+    sqlExplain?: boolean;
+    env?: Record<string, string>;
+    logger?: Logger;
+    spanExporter?: SpanExporter;
+  } = {},
 ): Promise<TestShop> {
   const database = await freshDatabase();
   const events = observedEventTarget();
@@ -165,7 +172,7 @@ export async function createTestShop(
     LOG_LEVEL: "silent",
     ...options.env,
   });
-  const app = await createApp(config, { eventTarget: events.target, logger: options.logger });
+  const app = await createApp(config, { eventTarget: events.target, logger: options.logger, spanExporter: options.spanExporter });
   if (options.seed) await seedShop(app.prisma, options.seed);
   return {
     app,

@@ -1,0 +1,115 @@
+/**
+ * Optional OpenTelemetry traces, on when OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT) is
+ * set: a span per request, per root field (and `totalCount`), per loader batch and per SQL
+ * statement, with the same attribution `extensions.sql` shows, so Jaeger or Tempo draws the same
+ * picture as the response. The exporter takes the standard OTEL_* settings (headers, service name).
+ *
+ * Everything here goes through `@opentelemetry/api`: with no provider registered its spans are
+ * no-ops, and the SQL and loader spans are not even made (`tracing()` is false).
+ */
+import { context, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { getOperationAST } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { Context } from "./context.js";
+import type { StatementCause } from "./sql-recorder.js";
+
+export const tracer = trace.getTracer("shop-api");
+
+let active = false;
+
+/** Whether spans are being recorded: a provider was started by `startTelemetry`. */
+export function tracing(): boolean {
+  return active;
+}
+
+/**
+ * Starts recording spans and exporting them: over OTLP/HTTP, or to `exporter` (tests pass an
+ * in-memory one). Returns how to flush and stop. One provider per process, as OpenTelemetry's
+ * global API allows.
+ */
+export async function startTelemetry(serviceName: string, exporter?: SpanExporter): Promise<() => Promise<void>> {
+  const [{ NodeTracerProvider }, { BatchSpanProcessor, SimpleSpanProcessor }, { resourceFromAttributes }] = await Promise.all([
+    import("@opentelemetry/sdk-trace-node"),
+    import("@opentelemetry/sdk-trace-base"),
+    import("@opentelemetry/resources"),
+  ]);
+  const processor = exporter
+    ? new SimpleSpanProcessor(exporter)
+    : new BatchSpanProcessor(new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter());
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ "service.name": process.env.OTEL_SERVICE_NAME ?? serviceName }),
+    spanProcessors: [processor],
+  });
+  provider.register();
+  active = true;
+  return async () => {
+    active = false;
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+  };
+}
+
+/** The attributes that name a statement's or a batch's cause, as `extensions.sql` names it. */
+export function causeAttributes(cause: StatementCause | undefined): Record<string, string | number> {
+  if (!cause) return {};
+  return {
+    "shop.cause.field": cause.field,
+    ...(cause.loader ? { "shop.cause.loader": cause.loader, "shop.cause.keys": cause.keys ?? 0 } : {}),
+    ...(cause.fields ? { "shop.cause.fields": JSON.stringify(cause.fields) } : {}),
+  };
+}
+
+/** Runs `fn` in a span, ended when `fn` settles, with its error recorded. */
+export async function inSpan<T>(
+  name: string,
+  attributes: Record<string, string | number>,
+  kind: SpanKind,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  return tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/**
+ * The request's span (`POST /graphql`, a server span), named for its operation once known, with
+ * the strategy and the number of statements it sent. Resolver, loader and SQL spans nest under it.
+ */
+export function useTelemetry(): Plugin<Context> {
+  return {
+    instrumentation: {
+      request: ({ request }, wrapped) =>
+        inSpan(
+          `${request.method} ${new URL(request.url).pathname}`,
+          { "http.request.method": request.method, "url.path": new URL(request.url).pathname },
+          SpanKind.SERVER,
+          async () => {
+            await wrapped();
+          },
+        ),
+    },
+    onExecute: ({ args }) => {
+      const span = trace.getActiveSpan();
+      const ctx = args.contextValue as Context;
+      const operation = getOperationAST(args.document, args.operationName);
+      span?.setAttributes({
+        "graphql.operation.type": operation?.operation ?? "unknown",
+        ...(operation?.name ? { "graphql.operation.name": operation.name.value } : {}),
+        "shop.strategy": ctx.strategy,
+      });
+      if (operation?.name) span?.updateName(`${operation.operation} ${operation.name.value}`);
+      return { onExecuteDone: () => void span?.setAttribute("shop.sql.count", ctx.sql.statements.length) };
+    },
+  };
+}
+export { SpanKind };
