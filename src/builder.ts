@@ -14,6 +14,7 @@ import type { GraphQLFieldResolver } from "graphql";
 import { type AuthScopes, refusal, scopes } from "./auth/rules.js";
 import type { Context } from "./context.js";
 import { invalidInput } from "./errors.js";
+import { inEvent } from "./events.js";
 import type PrismaTypes from "./generated/pothos-prisma-types.js";
 import { getDatamodel } from "./generated/pothos-prisma-types.js";
 import type { Prisma } from "./generated/prisma/client.js";
@@ -27,17 +28,23 @@ const traceField = createOpenTelemetryWrapper<boolean>(tracer, { includeArgs: fa
 
 /**
  * A traced field: a span (a no-op until telemetry starts, see src/telemetry.ts), and the cause its
- * statements are recorded under, while causes are traced (src/sql-recorder.ts).
+ * statements are recorded under, while causes are traced (src/sql-recorder.ts). A subscription
+ * field resolves each event in that event's scope (src/events.ts).
  */
 type Resolver = GraphQLFieldResolver<unknown, Context, Record<string, unknown>>;
 
 function traced(resolver: Resolver, options: boolean): Resolver {
   const spanned = traceField<Context>(resolver, options);
-  return (source, args, ctx, info) =>
+  const field: Resolver = (source, args, ctx, info) =>
     ctx.sql.tracesCauses
       ? // Awaited inside: a Prisma query is sent when it is first awaited, not when it is made.
         withCause({ field: pathString(info.path, ctx.strategy === "lazy") }, async () => await spanned(source, args, ctx, info))
       : resolver(source, args, ctx, info);
+  // A subscription's event (its payload is the source) resolves in the event's scope.
+  return (source, args, ctx, info) =>
+    info.parentType.name === "Subscription" && typeof source === "object" && source !== null
+      ? inEvent(source, ctx, () => field(source, args, ctx, info))
+      : field(source, args, ctx, info);
 }
 
 export const builder = new SchemaBuilder<{

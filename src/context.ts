@@ -6,6 +6,7 @@ import { mayExplainSql, mayUseStrategy } from "./auth/rules.js";
 import type { Identify, Viewer } from "./auth/viewer.js";
 import type { Config } from "./config.js";
 import { ShopError } from "./errors.js";
+import type { EventScope } from "./events.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 import type { ShopPubSub } from "./pubsub.js";
@@ -17,11 +18,11 @@ export interface Context {
   pubsub: ShopPubSub;
   viewer: Viewer;
   strategy: Strategy;
-  /** Replaced for every event of a subscription (see src/schema/subscriptions.ts), else fixed for the request. */
+  /** Replaced for every event of a subscription (see src/events.ts), else fixed for the request. */
   loaders: Loaders;
   sql: SqlRecorder;
-  /** In a subscription, the SQL record of the event being resolved (see src/schema/subscriptions.ts). */
-  eventSql?: SqlRecorder;
+  /** In a subscription, the event being resolved: its loaders, reads and SQL record (see src/events.ts). */
+  event?: EventScope;
 }
 
 /** What every request's context is built from: the server's long-lived parts. */

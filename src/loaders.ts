@@ -78,19 +78,26 @@ export class ShopLoader<V> {
         ? batch
         : (keys: readonly Key[]) => {
             const cause = this.#causeOf(keys);
-            if (!tracing()) return withCause(cause, () => batch(keys));
-            return inSpan(`dataloader ${name}`, causeAttributes(cause), SpanKind.INTERNAL, () =>
-              withCause(cause, () => batch(keys)),
-            );
+            const sent = tracing()
+              ? inSpan(`dataloader ${name}`, causeAttributes(cause), SpanKind.INTERNAL, () => withCause(cause, () => batch(keys)))
+              : withCause(cause, () => batch(keys));
+            // A failed batch leaves DataLoader's cache: asking again sends it again, and is noted again.
+            return sent.catch((error: unknown) => {
+              for (const key of keys) this.#sent.delete(key);
+              throw error;
+            });
           };
     this.#loader = new DataLoader<Key, V>(run ? (keys) => run(() => traced(keys)) : traced, options);
   }
 
-  /** The value for `key`, asked for by the field at `from` (its resolver's `info.path`). */
+  /**
+   * The value for `key`, asked for by the field at `from` (its resolver's `info.path`). Without
+   * `from` (a cursor row looked up while a list's query is planned) the loader itself is named.
+   */
   load(key: Key, from?: Path): Promise<V> {
-    if (this.#trace !== "off" && from && !this.#sent.has(key)) {
+    if (this.#trace !== "off" && !this.#sent.has(key)) {
       const asked = this.#askedBy.get(key) ?? [];
-      asked.push(pathString(from, this.#trace === "exact"));
+      asked.push(from ? pathString(from, this.#trace === "exact") : this.name);
       this.#askedBy.set(key, asked);
     }
     return this.#loader.load(key);

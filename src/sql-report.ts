@@ -36,7 +36,9 @@ const fieldOf = (path: string) =>
 /**
  * The N+1 detector: within one request, a field that sends the same statement text more than
  * `threshold` times is loading once per parent. Batched and eager requests send one statement per
- * level, so they never reach it; lazy requests do, on every relation below the root.
+ * level of relations, so they do not reach it; lazy requests do, on every relation below the root.
+ * (Relay's `nodes(ids:)` looks ids up one by one through Pothos in every strategy: more than
+ * `threshold` ids of one type are reported too.)
  */
 export function detectNPlusOne(statements: readonly RecordedStatement[], threshold: number): NPlusOneWarning[] {
   const repeats = new Map<string, { field: string; sql: string; count: number }>();
@@ -54,7 +56,7 @@ export function detectNPlusOne(statements: readonly RecordedStatement[], thresho
       field,
       count,
       sql,
-      message: `${field} sent the same statement ${count} times, once per parent: load it through a DataLoader (x-loading-strategy: batched) or in the root query (eager).`,
+      message: `${field} sent the same statement ${count} times in one request, once per parent or id: load it through a DataLoader (x-loading-strategy: batched) or in the parent's query (eager).`,
     }));
 }
 

@@ -68,7 +68,7 @@ function useSqlRecorder(config: Config, logger: Logger): Plugin<Context> {
   const report = ({ contextValue }: { contextValue: unknown }) => {
     const ctx = contextValue as Context;
     return ({ result, setResult }: { result: ExecutionResult; setResult: (result: ExecutionResult) => void }) => {
-      const sql = sqlReport(ctx.eventSql ?? ctx.sql, ctx.strategy, config.nPlusOneThreshold);
+      const sql = sqlReport(ctx.event?.sql ?? ctx.sql, ctx.strategy, config.nPlusOneThreshold);
       // One line per request in development, where someone is watching the log.
       if (sql.warnings && !config.production) {
         logger.warn(
@@ -89,7 +89,7 @@ function useSqlRecorder(config: Config, logger: Logger): Plugin<Context> {
       shown(args.contextValue)
         ? { onExecuteDone: (payload) => handleStreamOrSingleExecutionResult(payload, report(payload.args)) }
         : undefined,
-    // Each event of a subscription carries the SQL that event ran (see src/schema/subscriptions.ts).
+    // Each event of a subscription carries the SQL that event ran for its audience (see src/events.ts).
     onSubscribe: ({ args }) =>
       shown(args.contextValue)
         ? { onSubscribeResult: (payload) => handleStreamOrSingleExecutionResult(payload, report(payload.args)) }

@@ -140,6 +140,44 @@ describe("over WebSocket (graphql-ws)", () => {
     await client.dispose();
   });
 
+  it("reports to each audience of an event only its own statements, cursor lookups included", async () => {
+    const customer = await shop.prisma.user.findFirstOrThrow({ where: { orders: { some: {} } }, select: { id: true } });
+    const watched = gid("Product", 5);
+    const watch = (token: string, strategy: string, query: string) => {
+      const client = createWsClient({
+        url: server.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: { "x-loading-strategy": strategy, authorization: `Bearer ${token}` },
+      });
+      return { client, iterator: client.iterate<unknown>({ query, variables: { id: watched } }) };
+    };
+    const lines = `subscription($id: ID!) { productStockChanged(productId: $id) { stock orderItems { id order { id } } } }`;
+    const paged = `subscription($id: ID!) { productStockChanged(productId: $id) { stock orderItems(first: 1, after: "${gid("OrderItem", 1)}") { id } } }`;
+    const ready = shop.subscribed("productStockChanged", 3);
+    const watchers = [
+      watch(await shop.token("admin"), "eager", lines),
+      watch(await shop.token({ customer: customer.id }), "eager", lines),
+      watch(await shop.token("admin"), "batched", paged),
+    ];
+    const nexts = watchers.map(({ iterator }) => iterator.next());
+    await withTimeout(ready);
+    dataOf(await shop.gql(`mutation($id: ID!) { restockProduct(id: $id, quantity: 1) { stock } }`, { id: watched }));
+    const [admin, mine, batched] = (await withTimeout(Promise.all(nexts))).map(
+      (event) => (event.value as { extensions?: { sql?: SqlReport } }).extensions!.sql!,
+    );
+    // One statement each for the admin and the customer (eager), never the other's: the customer's
+    // filters the lines by their user, the admin's does not.
+    expect([admin!.count, mine!.count]).toEqual([1, 1]);
+    expect(mine!.statements[0]!.params).toContain(customer.id);
+    expect(admin!.statements[0]!.params).not.toContain(customer.id);
+    // The cursor row is looked up while the query is planned, before the resolver: in the event's record.
+    expect(batched!.statements.map((statement) => statement.cause?.loader)).toContain("orderItem");
+    for (const { iterator, client } of watchers) {
+      await iterator.return?.();
+      await client.dispose();
+    }
+  });
+
   it("serves queries and mutations too", async () => {
     const client = createWsClient({ url: server.wsUrl, webSocketImpl: WebSocket });
     const result = await client.iterate({ query: `{ products(first: 2) { totalCount } }` }).next();

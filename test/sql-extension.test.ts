@@ -98,16 +98,13 @@ describe("extensions.sql", () => {
       { strategy: "lazy" },
     );
     const sql = res.extensions!.sql!;
-    let previous = 0;
     for (const statement of sql.statements) {
-      expect(statement.atMs).toBeGreaterThanOrEqual(previous);
-      previous = statement.atMs;
-      expect(statement.waitMs).toBeGreaterThanOrEqual(0);
       expect(statement.atMs + statement.waitMs + statement.durationMs).toBeLessThanOrEqual(sql.totalMs + 0.01);
     }
-    // PGlite runs one statement at a time: what lazy queues is waiting, not running, so its
-    // statements' run times add up to no more than the request took.
+    // PGlite runs one statement at a time: lazy sends up to four at once, so the others wait, and
+    // that wait is counted as waiting, not running: the run times add up to no more than the request.
     if (testDatabaseKind === "pglite") {
+      expect(sql.statements.filter((s) => s.waitMs >= 0.5).length).toBeGreaterThan(0);
       expect(sql.statements.reduce((ms, s) => ms + s.durationMs, 0)).toBeLessThanOrEqual(sql.totalMs);
     }
   });
@@ -126,7 +123,9 @@ describe("extensions.sql", () => {
         field: "users.edges.node.orderCount",
         count: 4,
         sql: expect.stringContaining('FROM "public"."Order"'),
-        message: expect.stringContaining("users.edges.node.orderCount sent the same statement 4 times, once per parent"),
+        message: expect.stringContaining(
+          "users.edges.node.orderCount sent the same statement 4 times in one request, once per parent",
+        ),
       },
     ]);
     // At the threshold (2 by default) it stays quiet: two parents are not yet a pattern.
