@@ -8,10 +8,31 @@ import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { GraphiQLOptions } from "graphql-yoga";
 import type { Tokens } from "./auth/tokens.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
+import { sqlPanelPlugin } from "./graphiql-panel.js";
 import { DEFAULT_STRATEGY, STRATEGY_HEADER } from "./strategy.js";
 
-/** GraphiQL's code is served from this package, not a CDN, so it works offline and behind firewalls. */
-export const renderGraphiQL = renderYogaGraphiQL;
+/**
+ * GraphiQL, served from this package (not a CDN, so it works offline and behind firewalls), with
+ * the SQL panel (src/graphiql-panel.ts) in its sidebar. The panel's source goes into the page as it
+ * is compiled here, and runs there with the React of GraphiQL's bundle; the page passes it to
+ * GraphiQL as its plugin. (`__name` is what the TypeScript loader of `npm start` marks functions
+ * with: a no-op there.)
+ */
+export function renderGraphiQL(options?: GraphiQLOptions & { endpoint?: string }): string {
+  const endpoint = options?.endpoint ?? "/graphql";
+  const page = renderYogaGraphiQL(options);
+  const call = "YogaGraphiQL.renderYogaGraphiQL(";
+  if (!page.includes(call)) throw new Error("GraphiQL's page has changed: the SQL panel cannot be added to it.");
+  const plugin = `(${sqlPanelPlugin.toString()})(globalThis.React, ${JSON.stringify(endpoint)}, ${JSON.stringify(STRATEGY_HEADER)})`;
+  const install = `var __name = function (target) { return target; };
+        var shopRender = YogaGraphiQL.renderYogaGraphiQL;
+        var shopPlugins = [${plugin}];
+        YogaGraphiQL.renderYogaGraphiQL = function (root, options) {
+          return shopRender(root, Object.assign({}, options, { plugins: shopPlugins }));
+        };
+        `;
+  return page.replace(call, `${install}${call}`);
+}
 
 const STRATEGY_TOUR = `#    In Headers, set ${STRATEGY_HEADER} to "batched", then
 #    "lazy", and run it again: same data; compare

@@ -1,0 +1,95 @@
+/**
+ * GraphiQL's SQL panel in a real browser: headless Chromium (Debian's `chromium`, driven by
+ * puppeteer-core) opens GraphiQL, runs a query, opens the SQL tab and checks that it shows what the
+ * response's `extensions.sql` says; then compares the strategies and checks the three rows against
+ * the server's own counts. Screenshots go to the system's temporary folder (and, with
+ * UPDATE_SCREENSHOTS=1, to test/screenshots/ for the README). Skipped where no Chromium is
+ * installed; `.ci/run` installs it.
+ */
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestShop, dataOf, listen, type SqlReport, type TestShop } from "./support/shop.js";
+
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((path) => existsSync(path));
+const QUERY = `{ users(first: 4) { edges { node { name orderCount orders { items { product { name } } } } } } }`;
+const shots = process.env.UPDATE_SCREENSHOTS ? join(import.meta.dirname, "screenshots") : mkdtempSync(join(tmpdir(), "shop-graphiql-"));
+
+let shop: TestShop;
+let browser: Browser;
+let page: Page;
+let url: string;
+
+describe.runIf(CHROMIUM)("GraphiQL's SQL panel, in Chromium", () => {
+  beforeAll(async () => {
+    // AUTH=off: GraphiQL opens without tokens, on the admin's tour.
+    shop = await createTestShop({ seed: { users: 6, products: 5, ordersPerUser: 2, itemsPerOrder: 2 }, env: { AUTH: "off" } });
+    ({ url } = await listen(shop));
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    });
+    page = await browser.newPage();
+    await page.setViewport({ width: 1500, height: 1000 });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await shop?.close();
+  });
+
+  it("shows the last response's statements, causes and timeline, and compares the strategies", async () => {
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    await page.goto(`${url}?query=${encodeURIComponent(QUERY)}`, { waitUntil: "load" });
+    await page.waitForSelector(".graphiql-execute-button", { timeout: 30_000 });
+    await page.click(".graphiql-execute-button");
+    const report = (await page.waitForFunction(
+      () => (window as unknown as { shopSqlPanel: { report?: unknown } }).shopSqlPanel.report,
+      { timeout: 20_000 },
+    ).then((handle) => handle.jsonValue())) as SqlReport;
+    // What the panel got is what the server reports for that query.
+    const direct = await shop.gql(QUERY);
+    expect(report.strategy).toBe("eager");
+    expect(report.count).toBe(direct.extensions!.sql!.count);
+    expect(report.statements.map((s) => s.sql)).toEqual(direct.extensions!.sql!.statements.map((s) => s.sql));
+
+    // Open the SQL tab from GraphiQL's sidebar.
+    const [tab] = await page.$$("xpath/.//div[contains(@class,'graphiql-sidebar')]//button[.//span[text()='SQL']]");
+    expect(tab).toBeDefined();
+    await tab!.click();
+    await page.waitForSelector(".shop-sql-summary b[data-count]");
+    const shown = await page.$eval(".shop-sql", (panel) => ({
+      count: Number(panel.querySelector(".shop-sql-summary b")?.getAttribute("data-count")),
+      statements: panel.querySelectorAll(".shop-sql-statement").length,
+      lanes: panel.querySelectorAll(".shop-sql-lane").length,
+      causes: [...panel.querySelectorAll(".shop-sql-cause")].map((cause) => cause.textContent),
+      keywords: panel.querySelectorAll(".shop-sql-keyword").length,
+    }));
+    expect(shown.count).toBe(report.count);
+    expect(shown.statements).toBe(report.statements.length);
+    expect(shown.lanes).toBe(report.statements.length);
+    expect(shown.causes[0]).toBe("users");
+    expect(shown.causes[1]).toMatch(/^loader orderCountOfUser: 4 keys from users\.edges\.node\.orderCount/);
+    expect(shown.keywords).toBeGreaterThan(0);
+    await page.screenshot({ path: join(shots, "sql-panel.png") });
+
+    // Compare: the same operation under each strategy, as the server counts it.
+    await page.click(".shop-sql-compare-button");
+    await page.waitForSelector(".shop-sql-compare tr[data-strategy='lazy']", { timeout: 30_000 });
+    const rows = await page.$$eval(".shop-sql-compare tbody tr", (trs) =>
+      trs.map((tr) => [tr.getAttribute("data-strategy"), Number(tr.children[1]?.textContent)]),
+    );
+    const expected = [];
+    for (const strategy of ["eager", "batched", "lazy"]) {
+      const response = await shop.gql(QUERY, {}, { strategy });
+      dataOf(response);
+      expected.push([strategy, response.extensions!.sql!.count]);
+    }
+    expect(rows).toEqual(expected);
+    expect(await page.$eval(".shop-sql-compare p", (p) => p.textContent)).toBe("The three results are identical.");
+    await page.screenshot({ path: join(shots, "sql-panel-compare.png") });
+    expect(errors).toEqual([]);
+  }, 90_000);
+});
