@@ -6,7 +6,12 @@
  * the last operation under eager, batched and lazy and shows statements, rows and time side by side,
  * with bars, and whether the three results are identical.
  *
- * `sqlPanelPlugin` runs in the browser, not here: src/graphiql.ts puts its source into the page,
+ * The **Live** tab keeps subscriptions running: GraphiQL runs one operation at a time (running
+ * another, in any tab, stops a subscription), so the tab watches each subscription GraphiQL starts
+ * on its own connection and lists its events, each with the SQL it ran, while the developer places
+ * orders in the other tab: the tour's live step works in one page.
+ *
+ * `graphiqlPlugins` runs in the browser, not here: src/graphiql-assets.ts puts its source into a script,
  * where it gets the React that GraphiQL's bundle exposes. So it must stand alone: no imports, no
  * reference to anything outside itself. It watches the page's own requests to the endpoint (GraphiQL
  * sends them through `fetch`), so it needs no hook into GraphiQL's internals.
@@ -26,7 +31,7 @@ export interface GraphiQLPlugin {
   content: () => unknown;
 }
 
-export function sqlPanelPlugin(React: ReactLike, endpoint: string, strategyHeader: string): GraphiQLPlugin {
+export function graphiqlPlugins(React: ReactLike, endpoint: string, strategyHeader: string): GraphiQLPlugin[] {
   interface Cause {
     field: string;
     loader?: string;
@@ -51,6 +56,11 @@ export function sqlPanelPlugin(React: ReactLike, endpoint: string, strategyHeade
   }
   interface Sent {
     body: string;
+    headers: Record<string, string>;
+  }
+  /** A subscription as GraphiQL asked for it: a GET of the endpoint with the operation in the query string. */
+  interface Stream {
+    url: string;
     headers: Record<string, string>;
   }
   interface Comparison {
@@ -78,19 +88,77 @@ export function sqlPanelPlugin(React: ReactLike, endpoint: string, strategyHeade
     return plain;
   };
 
-  // What the panel shows, for a browser test or a curious developer (`shopSqlPanel.report` in the console).
+  interface LiveEvent {
+    at: string;
+    result: { data?: unknown; errors?: { message: string }[]; extensions?: { sql?: Report } };
+  }
+  interface Watch {
+    name: string;
+    url: string;
+    status: string;
+    events: LiveEvent[];
+    stop: () => void;
+  }
+  const live: { watches: Watch[]; listeners: Set<() => void> } = { watches: [], listeners: new Set() };
+  const changed = () => {
+    for (const listener of live.listeners) listener();
+  };
+
+  /** Watches a subscription on its own connection: it outlives GraphiQL's, which the next run stops. */
+  function watch(stream: Stream) {
+    if (live.watches.some((w) => w.url === stream.url && w.status === "watching")) return;
+    const name = new URL(stream.url).searchParams.get("operationName") || "subscription";
+    const controller = new AbortController();
+    const entry: Watch = { name, url: stream.url, status: "watching", events: [], stop: () => controller.abort() };
+    live.watches = [entry, ...live.watches.filter((w) => w.status === "watching")].slice(0, 5);
+    changed();
+    const read = async () => {
+      const response = await send(stream.url, { headers: stream.headers, signal: controller.signal });
+      const reader = response.body?.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const chunk = await reader?.read();
+        if (!chunk || chunk.done) break;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
+          const message = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const data = message
+            .split("\n")
+            .filter((line) => line.startsWith("data:"))
+            .map((line) => line.slice(5).trim())
+            .join("\n");
+          if (/^event: ?complete/m.test(message) || !data) continue;
+          entry.events = [{ at: new Date().toLocaleTimeString(), result: JSON.parse(data) }, ...entry.events].slice(0, 20);
+          changed();
+        }
+      }
+      entry.status = "ended";
+    };
+    read().then(changed, (error: Error) => {
+      entry.status = controller.signal.aborted ? "stopped" : `failed: ${error.message}`;
+      changed();
+    });
+  }
+
+  // What the panels show, for a browser test or a curious developer (`shopSqlPanel.report` in the console).
+  (window as unknown as { shopLive: typeof live }).shopLive = live;
   (window as unknown as { shopSqlPanel: typeof state }).shopSqlPanel = state;
 
   // Every JSON response GraphiQL gets from the endpoint: its SQL, and the request, to compare with.
   const send = window.fetch.bind(window);
   window.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url, location.href);
+    const headers = plainHeaders(init?.headers);
+    const body = init?.method === "POST" && typeof init.body === "string" ? init.body : undefined;
+    const sent = body !== undefined && url.pathname === endpoint ? { body, headers } : undefined;
+    // GraphiQL asks for an event stream for a subscription only (and its stream answers once an event comes).
+    if (url.pathname === endpoint && (headers.accept ?? "").includes("text/event-stream")) watch({ url: url.href, headers });
     const response = await send(input, init);
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     const json = (response.headers.get("content-type") ?? "").includes("json");
-    const ours = new URL(url, location.href).pathname === endpoint && init?.method === "POST" && typeof init.body === "string";
     // GraphiQL's own schema fetch is not what the developer ran.
-    if (ours && json && !(init.body as string).includes('"operationName":"IntrospectionQuery"')) {
-      const sent = { body: init.body as string, headers: plainHeaders(init.headers) };
+    if (sent && json && !sent.body.includes('"operationName":"IntrospectionQuery"')) {
       response
         .clone()
         .json()
@@ -112,7 +180,13 @@ export function sqlPanelPlugin(React: ReactLike, endpoint: string, strategyHeade
       .split(KEYWORDS)
       .map((part, i) => {
         if (i % 2 === 0) return part;
-        const kind = part.startsWith('"') ? "ident" : part.startsWith("'") ? "string" : part.startsWith("$") ? "param" : "keyword";
+        const kind = part.startsWith('"')
+          ? "ident"
+          : part.startsWith("'")
+            ? "string"
+            : part.startsWith("$")
+              ? "param"
+              : "keyword";
         return h("span", { key: i, className: `shop-sql-${kind}` }, part);
       });
 
@@ -137,9 +211,16 @@ export function sqlPanelPlugin(React: ReactLike, endpoint: string, strategyHeade
       report.statements.map((s, i) =>
         h(
           "div",
-          { key: i, className: "shop-sql-lane", title: `#${i + 1} ${causeText(s.cause)}: waited ${ms(s.waitMs)}, ran ${ms(s.durationMs)}` },
+          {
+            key: i,
+            className: "shop-sql-lane",
+            title: `#${i + 1} ${causeText(s.cause)}: waited ${ms(s.waitMs)}, ran ${ms(s.durationMs)}`,
+          },
           h("span", { className: "shop-sql-wait", style: { left: pct(s.atMs), width: pct(s.waitMs) } }),
-          h("span", { className: "shop-sql-run", style: { left: pct(s.atMs + s.waitMs), width: pct(Math.max(s.durationMs, total / 400)) } }),
+          h("span", {
+            className: "shop-sql-run",
+            style: { left: pct(s.atMs + s.waitMs), width: pct(Math.max(s.durationMs, total / 400)) },
+          }),
         ),
       ),
       h("div", { className: "shop-sql-axis" }, h("span", null, "0"), h("span", null, ms(total))),
@@ -158,7 +239,15 @@ export function sqlPanelPlugin(React: ReactLike, endpoint: string, strategyHeade
       h(
         "table",
         null,
-        h("thead", null, h("tr", null, ["strategy", "statements", "rows", "time"].map((c) => h("th", { key: c }, c)))),
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            ["strategy", "statements", "rows", "time"].map((c) => h("th", { key: c }, c)),
+          ),
+        ),
         h(
           "tbody",
           null,
@@ -167,9 +256,29 @@ export function sqlPanelPlugin(React: ReactLike, endpoint: string, strategyHeade
               "tr",
               { key: row.strategy, "data-strategy": row.strategy },
               h("td", null, row.strategy),
-              h("td", null, row.error ? row.error : String(row.count), row.error ? null : bar(row.count, most((r) => r.count), "count")),
+              h(
+                "td",
+                null,
+                row.error ? row.error : String(row.count),
+                row.error
+                  ? null
+                  : bar(
+                      row.count,
+                      most((r) => r.count),
+                      "count",
+                    ),
+              ),
               h("td", null, String(row.rows)),
-              h("td", null, ms(row.totalMs), bar(row.totalMs, most((r) => r.totalMs), "time")),
+              h(
+                "td",
+                null,
+                ms(row.totalMs),
+                bar(
+                  row.totalMs,
+                  most((r) => r.totalMs),
+                  "time",
+                ),
+              ),
             ),
           ),
         ),
@@ -242,11 +351,21 @@ export function sqlPanelPlugin(React: ReactLike, endpoint: string, strategyHeade
         ` · ${report.strategy} · ${ms(report.totalMs)}`,
       ),
       (report.warnings ?? []).map((warning) =>
-        h("p", { key: warning.field, className: "shop-sql-warning", role: "alert" }, h("b", null, `N+1 ×${warning.count} `), warning.message),
+        h(
+          "p",
+          { key: warning.field, className: "shop-sql-warning", role: "alert" },
+          h("b", null, `N+1 ×${warning.count} `),
+          warning.message,
+        ),
       ),
       h(
         "button",
-        { type: "button", className: "graphiql-button shop-sql-compare-button", onClick: compare, disabled: comparison === "running" },
+        {
+          type: "button",
+          className: "graphiql-button shop-sql-compare-button",
+          onClick: compare,
+          disabled: comparison === "running",
+        },
         comparison === "running" ? "Comparing…" : "Compare strategies",
       ),
       Array.isArray(comparison) ? h(Compare, { rows: comparison }) : null,
@@ -304,9 +423,63 @@ export function sqlPanelPlugin(React: ReactLike, endpoint: string, strategyHeade
   `;
   document.head.appendChild(style);
 
-  return {
-    title: "SQL",
-    icon: () => h("span", { style: { fontWeight: "bold", fontSize: "11px", letterSpacing: "0.5px" } }, "SQL"),
-    content: () => h(Panel),
-  };
+  function Live() {
+    const [, rerender] = React.useState(0);
+    React.useEffect(() => {
+      const listener = () => rerender((n) => n + 1);
+      live.listeners.add(listener);
+      return () => {
+        live.listeners.delete(listener);
+      };
+    }, []);
+    return h(
+      "div",
+      { className: "shop-sql shop-live" },
+      h("div", { className: "graphiql-doc-explorer-title" }, "Live"),
+      live.watches.length === 0
+        ? h("p", null, "Run a subscription: it keeps running here while you run other operations, in any tab.")
+        : null,
+      live.watches.map((w, i) =>
+        h(
+          "section",
+          { key: i, className: "shop-live-watch", "data-status": w.status },
+          h(
+            "p",
+            { className: "shop-sql-summary" },
+            h("b", null, w.name),
+            ` · ${w.status} · ${w.events.length} event${w.events.length === 1 ? "" : "s"} `,
+            w.status === "watching"
+              ? h("button", { type: "button", className: "graphiql-button", onClick: w.stop }, "Stop")
+              : null,
+          ),
+          w.events.map((event, j) =>
+            h(
+              "div",
+              { key: w.events.length - j, className: "shop-live-event" },
+              h(
+                "div",
+                { className: "shop-sql-meta" },
+                h("span", { className: "shop-sql-cause" }, event.at),
+                event.result.extensions?.sql
+                  ? h(
+                      "span",
+                      { "data-count": event.result.extensions.sql.count },
+                      `${event.result.extensions.sql.count} statement${event.result.extensions.sql.count === 1 ? "" : "s"}: ${event.result.extensions.sql.statements.map((s) => causeText(s.cause)).join("; ")}`,
+                    )
+                  : null,
+              ),
+              h("pre", { className: "shop-sql-text" }, JSON.stringify(event.result.errors ?? event.result.data, null, 2)),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  const icon = (text: string) => () =>
+    h("span", { style: { fontWeight: "bold", fontSize: "11px", letterSpacing: "0.5px" } }, text);
+  return [
+    { title: "SQL", icon: icon("SQL"), content: () => h(Panel) },
+    { title: "Live", icon: icon("LIVE"), content: () => h(Live) },
+  ];
 }

@@ -3,35 +3,19 @@
  * tabs signed in for you: a demo customer and an admin (tokens minted when the page loads).
  * Elsewhere it opens one tab, with a place for your own token.
  */
-import { renderGraphiQL as renderYogaGraphiQL } from "@graphql-yoga/render-graphiql";
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { GraphiQLOptions } from "graphql-yoga";
 import type { Tokens } from "./auth/tokens.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
-import { sqlPanelPlugin } from "./graphiql-panel.js";
+import { graphiqlPage } from "./graphiql-assets.js";
 import { DEFAULT_STRATEGY, STRATEGY_HEADER } from "./strategy.js";
 
 /**
  * GraphiQL, served from this package (not a CDN, so it works offline and behind firewalls), with
- * the SQL panel (src/graphiql-panel.ts) in its sidebar. The panel's source goes into the page as it
- * is compiled here, and runs there with the React of GraphiQL's bundle; the page passes it to
- * GraphiQL as its plugin. (`__name` is what the TypeScript loader of `npm start` marks functions
- * with: a no-op there.)
+ * the SQL panel (src/graphiql-panel.ts) in its sidebar; see src/graphiql-assets.ts for how.
  */
 export function renderGraphiQL(options?: GraphiQLOptions & { endpoint?: string }): string {
-  const endpoint = options?.endpoint ?? "/graphql";
-  const page = renderYogaGraphiQL(options);
-  const call = "YogaGraphiQL.renderYogaGraphiQL(";
-  if (!page.includes(call)) throw new Error("GraphiQL's page has changed: the SQL panel cannot be added to it.");
-  const plugin = `(${sqlPanelPlugin.toString()})(globalThis.React, ${JSON.stringify(endpoint)}, ${JSON.stringify(STRATEGY_HEADER)})`;
-  const install = `var __name = function (target) { return target; };
-        var shopRender = YogaGraphiQL.renderYogaGraphiQL;
-        var shopPlugins = [${plugin}];
-        YogaGraphiQL.renderYogaGraphiQL = function (root, options) {
-          return shopRender(root, Object.assign({}, options, { plugins: shopPlugins }));
-        };
-        `;
-  return page.replace(call, `${install}${call}`);
+  return graphiqlPage({ ...options });
 }
 
 const STRATEGY_TOUR = `#    In Headers, set ${STRATEGY_HEADER} to "batched", then
@@ -43,6 +27,8 @@ export const CUSTOMER_TOUR = (name: string, productId = "UHJvZHVjdDox") => `# We
 #
 # 1. Run MyOrders (the play button asks which operation).
 ${STRATEGY_TOUR}
+#    The SQL tab in the sidebar shows each statement,
+#    what sent it, and compares the three strategies.
 # 2. Run PlaceOrder, then CancelOrder with the new id.
 # 3. The admin tab sees every customer, the reports,
 #    and the live order feed.
@@ -92,8 +78,10 @@ export const ADMIN_TOUR = `# This tab is signed in as an admin: the whole shop.
 #
 # 1. Run CustomersAndTheirOrders.
 ${STRATEGY_TOUR}
-# 2. Run WatchOrders, then PlaceOrder in the customer
-#    tab: the new order arrives here, live.
+# 2. Open the LIVE tab in the sidebar and run WatchOrders:
+#    it keeps watching there. Run PlaceOrder in the
+#    customer tab: the order arrives in LIVE, with the SQL
+#    its event ran.
 
 query CustomersAndTheirOrders {
   users(first: 5) {

@@ -2,7 +2,8 @@
  * GraphiQL's SQL panel in a real browser: headless Chromium (Debian's `chromium`, driven by
  * puppeteer-core) opens GraphiQL, runs a query, opens the SQL tab and checks that it shows what the
  * response's `extensions.sql` says; then compares the strategies and checks the three rows against
- * the server's own counts. Screenshots go to the system's temporary folder (and, with
+ * the server's own counts; and keeps a subscription watching in the Live tab while GraphiQL itself
+ * runs the mutation that triggers it, in one page. Screenshots go to the system's temporary folder (and, with
  * UPDATE_SCREENSHOTS=1, to test/screenshots/ for the README). Skipped where no Chromium is
  * installed; `.ci/run` installs it.
  */
@@ -11,11 +12,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, listen, type SqlReport, type TestShop } from "./support/shop.js";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((path) => existsSync(path));
 const QUERY = `{ users(first: 4) { edges { node { name orderCount orders { items { product { name } } } } } } }`;
-const shots = process.env.UPDATE_SCREENSHOTS ? join(import.meta.dirname, "screenshots") : mkdtempSync(join(tmpdir(), "shop-graphiql-"));
+const shots = process.env.UPDATE_SCREENSHOTS
+  ? join(import.meta.dirname, "screenshots")
+  : mkdtempSync(join(tmpdir(), "shop-graphiql-"));
 
 let shop: TestShop;
 let browser: Browser;
@@ -42,13 +46,18 @@ describe.runIf(CHROMIUM)("GraphiQL's SQL panel, in Chromium", () => {
   it("shows the last response's statements, causes and timeline, and compares the strategies", async () => {
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(String(error)));
+    // A script or worker the page's Content-Security-Policy refused would show here.
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
     await page.goto(`${url}?query=${encodeURIComponent(QUERY)}`, { waitUntil: "load" });
     await page.waitForSelector(".graphiql-execute-button", { timeout: 30_000 });
     await page.click(".graphiql-execute-button");
-    const report = (await page.waitForFunction(
-      () => (window as unknown as { shopSqlPanel: { report?: unknown } }).shopSqlPanel.report,
-      { timeout: 20_000 },
-    ).then((handle) => handle.jsonValue())) as SqlReport;
+    const report = (await page
+      .waitForFunction(() => (window as unknown as { shopSqlPanel: { report?: unknown } }).shopSqlPanel.report, {
+        timeout: 20_000,
+      })
+      .then((handle) => handle.jsonValue())) as SqlReport;
     // What the panel got is what the server reports for that query.
     const direct = await shop.gql(QUERY);
     expect(report.strategy).toBe("eager");
@@ -91,5 +100,35 @@ describe.runIf(CHROMIUM)("GraphiQL's SQL panel, in Chromium", () => {
     expect(await page.$eval(".shop-sql-compare p", (p) => p.textContent)).toBe("The three results are identical.");
     await page.screenshot({ path: join(shots, "sql-panel-compare.png") });
     expect(errors).toEqual([]);
+  }, 90_000);
+
+  it("keeps a subscription watching in the Live tab while GraphiQL runs the mutation that triggers it", async () => {
+    const document = `subscription Watch { orderCreated { id total } }
+mutation Place { createOrder(input: { userId: "${gid("User", 2)}", items: [{ productId: "${gid("Product", 3)}", quantity: 1 }] }) { id } }`;
+    await page.goto(`${url}?query=${encodeURIComponent(document)}`, { waitUntil: "load" });
+    await page.waitForSelector(".graphiql-execute-button", { timeout: 30_000 });
+    const [tab] = await page.$$("xpath/.//div[contains(@class,'graphiql-sidebar')]//button[.//span[text()='LIVE']]");
+    await tab!.click();
+    /** Runs one operation of the document: GraphiQL asks which. */
+    const run = async (name: string) => {
+      await page.click(".graphiql-execute-button");
+      const item = await page.waitForSelector(`xpath/.//*[@role='menuitem'][text()='${name}']`);
+      await item!.click();
+    };
+    // GraphiQL's subscription and the Live tab's own.
+    const watching = shop.subscribed("orderCreated", 2);
+    await run("Watch");
+    await watching;
+    // GraphiQL runs one operation at a time: the next click stops its subscription; the Live tab's goes on.
+    await page.click(".graphiql-execute-button");
+    await run("Place");
+    const event = await page.waitForSelector(".shop-live-event [data-count]", { timeout: 20_000 });
+    const placed = await shop.prisma.order.findFirstOrThrow({ orderBy: { id: "desc" }, select: { id: true } });
+    const shown = await page.$eval(".shop-live-event", (element) => element.textContent ?? "");
+    expect(shown).toContain(gid("Order", placed.id));
+    // The event's own SQL: the order, read once for its audience.
+    expect(Number(await event!.evaluate((element) => element.getAttribute("data-count")))).toBeGreaterThan(0);
+    expect(shown).toContain("orderCreated");
+    await page.screenshot({ path: join(shots, "live-panel.png") });
   }, 90_000);
 });

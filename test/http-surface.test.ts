@@ -354,20 +354,47 @@ describe("GraphiQL page", () => {
     expect(json.headers.get("content-security-policy")).toBeNull();
   });
 
-  it("is sent compressed and may be kept by the browser; JSON and event streams are not compressed", async () => {
-    const get = (accept: string, encoding: string) =>
-      plain.fetch(new Request(ENDPOINT, { headers: { accept, "accept-encoding": encoding } }));
-    const identity = await get("text/html", "identity");
-    const plainBytes = (await identity.arrayBuffer()).byteLength;
-    const page = await get("text/html", "gzip");
+  it("is a small private page; its code is served compressed, under hashed names the browser keeps", async () => {
+    const get = (path: string, encoding: string, accept = "*/*") =>
+      plain.fetch(new Request(new URL(path, ENDPOINT), { headers: { accept, "accept-encoding": encoding } }));
+    const page = await get(ENDPOINT, "gzip", "text/html");
     expect(page.headers.get("content-encoding")).toBe("gzip");
     expect(page.headers.get("cache-control")).toBe("private, max-age=600");
-    const compressed = Buffer.from(await page.arrayBuffer());
-    const html = gunzipSync(compressed);
-    expect(html.byteLength).toBe(plainBytes);
-    expect(html.toString("utf8")).toContain("GraphiQL");
-    console.log(`GraphiQL page: ${plainBytes} bytes, ${compressed.byteLength} gzipped`);
-    expect(compressed.byteLength).toBeLessThan(plainBytes / 3);
+    const html = gunzipSync(Buffer.from(await page.arrayBuffer())).toString("utf8");
+    // No inline script: the options travel as data, the code from the server.
+    expect(html).not.toMatch(/<script>/);
+    expect(html).toContain('<script type="application/json" id="graphiql-options">');
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self';");
+
+    // The page's assets, and the editor's workers named in its environment script.
+    const linked = [...html.matchAll(/(?:src|href)="(\/graphql\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    const environment = await (await get(linked.find((path) => path.includes("/environment-"))!, "identity")).text();
+    const workers = [...environment.matchAll(/"(\/graphql\/assets\/[^"]+\.worker-[^"]+)"/g)].map((m) => m[1]!);
+    expect(linked.map((path) => path.replace(/-[0-9a-f]{12}\./, "."))).toEqual([
+      "/graphql/assets/favicon.ico",
+      "/graphql/assets/graphiql.css",
+      "/graphql/assets/environment.js",
+      "/graphql/assets/graphiql.js",
+      "/graphql/assets/shop.js",
+    ]);
+    expect(workers).toHaveLength(3);
+    let plainBytes = 0;
+    let gzippedBytes = 0;
+    for (const path of [...linked, ...workers]) {
+      const raw = await get(path, "identity");
+      const zipped = await get(path, "gzip, br");
+      expect(zipped.status, path).toBe(200);
+      expect(zipped.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect(zipped.headers.get("content-encoding")).toBe("gzip");
+      const body = Buffer.from(await raw.arrayBuffer());
+      const compressed = Buffer.from(await zipped.arrayBuffer());
+      expect(gunzipSync(compressed).equals(body), path).toBe(true);
+      plainBytes += body.byteLength;
+      gzippedBytes += compressed.byteLength;
+    }
+    console.log(`GraphiQL: page ${html.length} bytes; assets ${plainBytes} bytes, ${gzippedBytes} gzipped`);
+    expect(gzippedBytes).toBeLessThan(plainBytes / 3);
+    expect((await get("/graphql/assets/graphiql-000000000000.js", "gzip")).status).toBe(404);
 
     const json = await plain.fetch(
       new Request(ENDPOINT, {

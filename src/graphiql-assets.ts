@@ -1,0 +1,141 @@
+/**
+ * How GraphiQL reaches the browser: a small page, and its code as separate files that the browser
+ * keeps. GraphiQL's bundle (graphql-yoga's, the current GraphiQL), its stylesheet, its editor's
+ * workers and this project's SQL panel are served from this package under content-hashed names
+ * (`/graphql/assets/graphiql-3f2a….js`), gzipped once, with `Cache-Control: immutable`: the first
+ * visit downloads about 2.5 MB, later ones a few kilobytes. No script runs inline, so the page's
+ * Content-Security-Policy allows scripts from the server itself only.
+ */
+import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import { css, editorWorkerService, favicon, graphqlWorker, js, jsonWorker } from "@graphql-yoga/render-graphiql/graphiql";
+import type { Plugin } from "graphql-yoga";
+import { graphiqlPlugins } from "./graphiql-panel.js";
+import { STRATEGY_HEADER } from "./strategy.js";
+
+interface Asset {
+  path: string;
+  type: string;
+  body: Buffer;
+  gzipped: Buffer;
+}
+
+/** The editor's workers, by the label Monaco asks for. */
+const WORKERS = { editorWorkerService, json: jsonWorker, graphql: graphqlWorker };
+
+/**
+ * Before GraphiQL's bundle: where Monaco finds its workers. `__name` is what the TypeScript loader
+ * of `npm start` marks functions with: a no-op in the browser.
+ */
+const environment = (workers: Record<string, string>) => `var __name = function (target) { return target; };
+self.MonacoEnvironment = {
+  globalAPI: false,
+  getWorkerUrl: function (moduleId, label) { return ${JSON.stringify(workers)}[label]; },
+};
+`;
+
+/** After it: the SQL and Live panels, and GraphiQL started with the page's options and the panels as its plugins. */
+const start = () => `(function () {
+  var options = JSON.parse(document.getElementById("graphiql-options").textContent);
+  var plugins = (${graphiqlPlugins.toString()})(globalThis.React, options.endpoint, ${JSON.stringify(STRATEGY_HEADER)});
+  YogaGraphiQL.renderYogaGraphiQL(document.querySelector("#root"), Object.assign({}, options, { plugins: plugins }));
+})();
+`;
+
+function asset(prefix: string, name: string, extension: string, type: string, content: string | Buffer): Asset {
+  const body = Buffer.isBuffer(content) ? content : Buffer.from(content, "utf8");
+  const hash = createHash("sha256").update(body).digest("hex").slice(0, 12);
+  return { path: `${prefix}/${name}-${hash}.${extension}`, type, body, gzipped: gzipSync(body, { level: 9 }) };
+}
+
+/** The assets, made once per endpoint on first use (hashing and compressing takes a second). */
+const built = new Map<string, ReturnType<typeof build>>();
+
+function build(endpoint: string) {
+  const prefix = `${endpoint}/assets`;
+  const workers = Object.fromEntries(
+    Object.entries(WORKERS).map(([label, source]) => [label, asset(prefix, `${label}.worker`, "js", "text/javascript", source)]),
+  );
+  const environmentScript = asset(
+    prefix,
+    "environment",
+    "js",
+    "text/javascript",
+    environment(Object.fromEntries(Object.entries(workers).map(([label, worker]) => [label, worker.path]))),
+  );
+  const icon = asset(prefix, "favicon", "ico", "image/x-icon", Buffer.from(favicon.slice(favicon.indexOf(",") + 1), "base64"));
+  const page = {
+    stylesheet: asset(prefix, "graphiql", "css", "text/css", css),
+    environment: environmentScript,
+    graphiql: asset(prefix, "graphiql", "js", "text/javascript", js),
+    start: asset(prefix, "shop", "js", "text/javascript", start()),
+    icon,
+  };
+  const byPath = new Map<string, Asset>([...Object.values(page), ...Object.values(workers)].map((a) => [a.path, a]));
+  return { page, byPath };
+}
+
+function assetsFor(endpoint: string) {
+  const found = built.get(endpoint) ?? build(endpoint);
+  built.set(endpoint, found);
+  return found;
+}
+
+/** JSON inside a <script> element: nothing in it can close the element. */
+const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c);
+
+/** The page: the options it opens with (tokens included, so it is private), and links to the assets. */
+export function graphiqlPage(options: Record<string, unknown> & { endpoint?: string; title?: string }): string {
+  const endpoint = options.endpoint ?? "/graphql";
+  const { page } = assetsFor(endpoint);
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>${escapeHtml(options.title ?? "GraphiQL")}</title>
+    <link rel="icon" href="${page.icon.path}" />
+    <link rel="stylesheet" href="${page.stylesheet.path}" />
+  </head>
+  <body id="body" class="no-focus-outline">
+    <noscript>GraphiQL needs JavaScript.</noscript>
+    <div id="root"></div>
+    <script type="application/json" id="graphiql-options">${scriptJson({ ...options, endpoint })}</script>
+    <script src="${page.environment.path}"></script>
+    <script src="${page.graphiql.path}"></script>
+    <script src="${page.start.path}"></script>
+  </body>
+</html>
+`;
+}
+
+/** Serves the assets: gzipped when the browser accepts it, and kept by it for a year. */
+export function useGraphiQLAssets(endpoint: string): Plugin {
+  const prefix = `${endpoint}/assets/`;
+  return {
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (!url.pathname.startsWith(prefix)) return;
+      const found =
+        request.method === "GET" || request.method === "HEAD" ? assetsFor(endpoint).byPath.get(url.pathname) : undefined;
+      if (!found) {
+        endResponse(new fetchAPI.Response("Not found", { status: 404, headers: { "content-type": "text/plain" } }));
+        return;
+      }
+      const gzip = /\bgzip\b/.test(request.headers.get("accept-encoding") ?? "");
+      const body = gzip ? found.gzipped : found.body;
+      endResponse(
+        new fetchAPI.Response(request.method === "HEAD" ? null : new Uint8Array(body), {
+          headers: {
+            "content-type": `${found.type}${found.type.startsWith("text/") ? "; charset=utf-8" : ""}`,
+            "content-length": String(body.byteLength),
+            "cache-control": "public, max-age=31536000, immutable",
+            vary: "Accept-Encoding",
+            ...(gzip ? { "content-encoding": "gzip" } : {}),
+          },
+        }),
+      );
+    },
+  };
+}
