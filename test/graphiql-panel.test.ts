@@ -99,6 +99,31 @@ describe.runIf(CHROMIUM)("GraphiQL's SQL panel, in Chromium", () => {
     expect(rows).toEqual(expected);
     expect(await page.$eval(".shop-sql-compare p", (p) => p.textContent)).toBe("The three results are identical.");
     await page.screenshot({ path: join(shots, "sql-panel-compare.png") });
+
+    // A lazy request from the page: the panel puts the N+1 warnings first, as the response names them.
+    const lazy = (await page.evaluate(
+      async (query, header) => {
+        const response = await fetch("/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json", [header]: "lazy" },
+          body: JSON.stringify({ query }),
+        });
+        return response.json();
+      },
+      QUERY,
+      "x-loading-strategy",
+    )) as { extensions: { sql: SqlReport } };
+    const warnings = lazy.extensions.sql.warnings!.map((warning) => warning.field);
+    expect(warnings).toEqual([
+      "users.edges.node.orderCount",
+      "users.edges.node.orders",
+      "users.edges.node.orders.items",
+      "users.edges.node.orders.items.product",
+    ]);
+    await page.waitForSelector(".shop-sql-warning");
+    const shownWarnings = await page.$$eval(".shop-sql-warning", (elements) => elements.map((element) => element.textContent));
+    expect(shownWarnings).toHaveLength(warnings.length);
+    warnings.forEach((field, i) => expect(shownWarnings[i]).toContain(field));
     expect(errors).toEqual([]);
   }, 90_000);
 
