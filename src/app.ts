@@ -58,8 +58,6 @@ export interface App {
 /** Opens everything the configuration names. The caller owns the result and must `close()` it. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
-  const stopTelemetry =
-    config.telemetry || options.spanExporter ? await startTelemetry("shop-api", options.spanExporter) : undefined;
   const log = (line: string) => logger.info(line);
   const db = await openDatabase(config.database, { pgliteOnThisThread: options.pgliteOnThisThread });
   try {
@@ -89,6 +87,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await db.close();
     throw error;
   }
+  // Traces from here on: the server's requests (the start-up's statements are not a request's).
+  const spansTo = options.spanExporter ?? config.tracesUrl;
+  const stopTelemetry = spansTo ? await startTelemetry("shop-api", spansTo) : undefined;
   const events = createShopPubSub(config.redisUrl, options.eventTarget);
   const identify = createIdentify(config.auth, db.prisma);
   const lifecycle = createLifecycle();

@@ -84,8 +84,8 @@ export interface Config {
   limits: Limits;
   /** Attach the SQL each request ran to its response (`extensions.sql`); in production, admins only. */
   sqlExplain: boolean;
-  /** Export OpenTelemetry traces over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT or ..._TRACES_ENDPOINT is set). */
-  telemetry: boolean;
+  /** Where OpenTelemetry traces go over OTLP/HTTP (from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT); none when unset. */
+  tracesUrl: string | undefined;
   /** The N+1 detector warns when one field sends the same statement more than this many times in a request. */
   nPlusOneThreshold: number;
   /** Who may pick the `lazy` strategy: everyone in development; in production nobody unless LAZY_STRATEGY=1, then admins. */
@@ -161,6 +161,21 @@ function parseInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, mi
     throw new ConfigError(`${name}=${raw} must be a whole number from ${min} to ${max}.`);
   }
   return value;
+}
+
+/** The OTLP/HTTP traces URL, as OpenTelemetry's own settings give it: the signal's, or the base one plus `/v1/traces`. */
+function parseTracesUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+    (env.OTEL_EXPORTER_OTLP_ENDPOINT && `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces`);
+  if (!raw) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("not http");
+    return url.href;
+  } catch {
+    throw new ConfigError(`OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, e.g. http://collector:4318; got "${raw}".`);
+  }
 }
 
 function parseFlag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
@@ -271,7 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ratePerMinute: parseInteger(env, "RATE_LIMIT_PER_MINUTE", 1200, 0, 10_000_000),
     },
     sqlExplain: parseFlag(env, "SQL_EXPLAIN") ?? !production,
-    telemetry: Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
+    tracesUrl: parseTracesUrl(env),
     nPlusOneThreshold: parseInteger(env, "N_PLUS_ONE_THRESHOLD", 2, 1, 1_000_000),
     lazyStrategy: !production ? "everyone" : lazy ? "admins" : "nobody",
     graphiql: parseFlag(env, "GRAPHIQL") ?? !production,

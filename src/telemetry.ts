@@ -1,6 +1,6 @@
 /**
  * Optional OpenTelemetry traces, on when OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT) is
- * set: a span per request, per root field (and `totalCount`), per loader batch and per SQL
+ * set (sent as OTLP/HTTP JSON): a span per request, per root field (and `totalCount`), per loader batch and per SQL
  * statement, with the same attribution `extensions.sql` shows, so Jaeger or Tempo draws the same
  * picture as the response. The exporter takes the standard OTEL_* settings (headers, service name).
  *
@@ -24,19 +24,20 @@ export function tracing(): boolean {
 }
 
 /**
- * Starts recording spans and exporting them: over OTLP/HTTP, or to `exporter` (tests pass an
- * in-memory one). Returns how to flush and stop. One provider per process, as OpenTelemetry's
+ * Starts recording spans and exporting them: over OTLP/HTTP to `to`, or to an exporter (tests pass
+ * an in-memory one). Returns how to flush and stop. One provider per process, as OpenTelemetry's
  * global API allows.
  */
-export async function startTelemetry(serviceName: string, exporter?: SpanExporter): Promise<() => Promise<void>> {
+export async function startTelemetry(serviceName: string, to: string | SpanExporter): Promise<() => Promise<void>> {
   const [{ NodeTracerProvider }, { BatchSpanProcessor, SimpleSpanProcessor }, { resourceFromAttributes }] = await Promise.all([
     import("@opentelemetry/sdk-trace-node"),
     import("@opentelemetry/sdk-trace-base"),
     import("@opentelemetry/resources"),
   ]);
-  const processor = exporter
-    ? new SimpleSpanProcessor(exporter)
-    : new BatchSpanProcessor(new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter());
+  const processor =
+    typeof to === "string"
+      ? new BatchSpanProcessor(new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter({ url: to }))
+      : new SimpleSpanProcessor(to);
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ "service.name": process.env.OTEL_SERVICE_NAME ?? serviceName }),
     spanProcessors: [processor],

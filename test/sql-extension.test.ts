@@ -131,6 +131,19 @@ describe("extensions.sql", () => {
     // At the threshold (2 by default) it stays quiet: two parents are not yet a pattern.
     const two = await shop.gql(`{ users(first: 2) { edges { node { name orderCount } } } }`, {}, { strategy: "lazy" });
     expect(nPlusOneFields(two)).toEqual([]);
+    // N_PLUS_ONE_THRESHOLD moves it: at 4, four parents are still quiet, five are not.
+    const lenient = await createTestShop({
+      seed: { users: 5, products: 2, ordersPerUser: 1, itemsPerOrder: 1 },
+      env: { N_PLUS_ONE_THRESHOLD: "4" },
+    });
+    try {
+      const fields = async (n: number) =>
+        nPlusOneFields(await lenient.gql(`{ users(first: ${n}) { edges { node { orderCount } } } }`, {}, { strategy: "lazy" }));
+      expect(await fields(4)).toEqual([]);
+      expect(await fields(5)).toEqual(["users.edges.node.orderCount"]);
+    } finally {
+      await lenient.close();
+    }
   });
 
   it("keeps concurrent requests' statements apart", async () => {
