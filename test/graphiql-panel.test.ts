@@ -123,7 +123,7 @@ describe.runIf(CHROMIUM)("GraphiQL's SQL panel, in Chromium", () => {
     await page.waitForSelector(".shop-sql-warning");
     const shownWarnings = await page.$$eval(".shop-sql-warning", (elements) => elements.map((element) => element.textContent));
     expect(shownWarnings).toHaveLength(warnings.length);
-    warnings.forEach((field, i) => expect(shownWarnings[i]).toContain(field));
+    for (const [i, field] of warnings.entries()) expect(shownWarnings[i]).toContain(field);
     expect(errors).toEqual([]);
   }, 90_000);
 
