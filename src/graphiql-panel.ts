@@ -17,6 +17,10 @@
  * sends them through `fetch`), so it needs no hook into GraphiQL's internals.
  */
 
+// Types only: erased when compiled, so the function below still stands alone in the browser.
+import type { StatementCause as Cause } from "./sql-recorder.js";
+import type { SqlReport as Report } from "./sql-report.js";
+
 /** The part of React the panel uses (GraphiQL's own copy, from the page). */
 export interface ReactLike {
   createElement(type: unknown, props?: Record<string, unknown> | null, ...children: unknown[]): unknown;
@@ -32,28 +36,6 @@ export interface GraphiQLPlugin {
 }
 
 export function graphiqlPlugins(React: ReactLike, endpoint: string, strategyHeader: string): GraphiQLPlugin[] {
-  interface Cause {
-    field: string;
-    loader?: string;
-    keys?: number;
-    fields?: Record<string, number>;
-  }
-  interface Statement {
-    sql: string;
-    params?: unknown[];
-    rows: number;
-    atMs: number;
-    waitMs: number;
-    durationMs: number;
-    cause?: Cause;
-  }
-  interface Report {
-    strategy: string;
-    count: number;
-    totalMs: number;
-    statements: Statement[];
-    warnings?: { field: string; count: number; message: string }[];
-  }
   interface Sent {
     body: string;
     headers: Record<string, string>;

@@ -2,10 +2,9 @@
  * A request whose client has gone is stopped: its remaining resolvers do not run and no further
  * statement is sent for it (an abandoned lazy query used to keep issuing SQL for a minute).
  */
-import { Writable } from "node:stream";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statementsSent } from "../src/sql-recorder.js";
+import { capturedLog } from "./support/log.js";
 import { createTestShop, listen, type TestShop } from "./support/shop.js";
 
 let shop: TestShop;
@@ -14,18 +13,12 @@ const finished = new Map<string, () => void>();
 
 beforeAll(async () => {
   // The request log tells when the server is done with a request, answered or not.
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) {
-        const entry = JSON.parse(line);
-        if (entry.msg === "request") finished.get(entry.requestId)?.();
-      }
-      done();
-    },
+  const { logger } = capturedLog("info", (entry) => {
+    if (entry.msg === "request") finished.get(entry.requestId)?.();
   });
   shop = await createTestShop({
     seed: { users: 40, products: 20, ordersPerUser: 4, itemsPerOrder: 3 },
-    logger: pino({ level: "info" }, sink),
+    logger,
   });
   ({ url } = await listen(shop));
 });

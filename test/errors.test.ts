@@ -3,24 +3,18 @@
  * cause and the request id; faults of the database are SERVICE_UNAVAILABLE (a warning, not an
  * error); expected client errors are never logged as errors; every response says its request id.
  */
-import { Writable } from "node:stream";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { capturedLog } from "./support/log.js";
 import { createTestShop, errorOf, type TestShop } from "./support/shop.js";
 
 let shop: TestShop;
-const lines: Record<string, any>[] = [];
+const log = capturedLog("info");
+const lines = log.lines;
 
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
   shop = await createTestShop({
     seed: { users: 3, products: 3, ordersPerUser: 1, itemsPerOrder: 1 },
-    logger: pino({ level: "info" }, sink),
+    logger: log.logger,
   });
 });
 afterAll(() => shop?.close());

@@ -1,26 +1,20 @@
 /** Each response reports the SQL its own request ran, even when requests overlap. */
-import { Writable } from "node:stream";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gid } from "./support/ids.js";
+import { capturedLog } from "./support/log.js";
 import { createTestShop, dataOf, type TestShop, testDatabaseKind } from "./support/shop.js";
 import { expectNoNPlusOne, nPlusOneFields } from "./support/sql.js";
 
 let shop: TestShop;
 let quiet: TestShop;
 /** The shop's log, one parsed line each. */
-const lines: Record<string, any>[] = [];
+const log = capturedLog("warn");
+const lines = log.lines;
 
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
   shop = await createTestShop({
     seed: { users: 12, products: 8, ordersPerUser: 2, itemsPerOrder: 2 },
-    logger: pino({ level: "warn" }, sink),
+    logger: log.logger,
   });
   quiet = await createTestShop({ seed: false, sqlExplain: false });
 });
