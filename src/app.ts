@@ -58,6 +58,8 @@ export interface App {
 /** Opens everything the configuration names. The caller owns the result and must `close()` it. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
+  // A configuration mistake stops the start before anything is opened.
+  const persistedOperations = readPersistedOperations(config.persistedOperations.file);
   const log = (line: string) => logger.info(line);
   const db = await openDatabase(config.database, { pgliteOnThisThread: options.pgliteOnThisThread });
   try {
@@ -89,7 +91,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
   // Traces from here on: the server's requests (the start-up's statements are not a request's).
   const spansTo = options.spanExporter ?? config.tracesUrl;
-  const stopTelemetry = spansTo ? await startTelemetry("shop-api", spansTo) : undefined;
+  const stopTelemetry = spansTo ? await startTelemetry("shop-api", spansTo).catch(closing(db)) : undefined;
   const events = createShopPubSub(config.redisUrl, options.eventTarget);
   const identify = createIdentify(config.auth, db.prisma);
   const lifecycle = createLifecycle();
@@ -103,7 +105,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pubsub: events.pubsub,
     identify,
     rateLimit: createRateLimit(config.limits.ratePerMinute, rateRedis),
-    persistedOperations: readPersistedOperations(config.persistedOperations.file),
+    persistedOperations,
     logger,
     lifecycle,
     readinessChecks: {
@@ -143,10 +145,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const cut = await http.close(config.shutdownGraceMs);
       if (cut) logger.warn({ connections: cut }, `cut ${cut} connections still open after ${config.shutdownGraceMs} ms`);
       await events.close();
-      await rateRedis?.quit();
-      await db.close();
-      await stopTelemetry?.();
+      try {
+        await rateRedis?.quit();
+        await db.close();
+      } finally {
+        await stopTelemetry?.();
+      }
     },
+  };
+}
+
+/** Closes `db`, then rethrows: a start that fails after opening the database leaves nothing open. */
+function closing(db: { close(): Promise<void> }) {
+  return async (error: unknown): Promise<never> => {
+    await db.close();
+    throw error;
   };
 }
 

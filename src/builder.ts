@@ -22,7 +22,7 @@ import { rules } from "./input-rules.js";
 import { loadCost } from "./limits/cost.js";
 import { decodeNodeID } from "./schema/node-ids.js";
 import { pathString, withCause } from "./sql-recorder.js";
-import { tracer } from "./telemetry.js";
+import { tracer, tracing } from "./telemetry.js";
 
 const traceField = createOpenTelemetryWrapper<boolean>(tracer, { includeArgs: false, includeSource: false });
 
@@ -38,7 +38,10 @@ function traced(resolver: Resolver, options: boolean): Resolver {
   const field: Resolver = (source, args, ctx, info) =>
     ctx.sql.tracesCauses
       ? // Awaited inside: a Prisma query is sent when it is first awaited, not when it is made.
-        withCause({ field: pathString(info.path, ctx.strategy === "lazy") }, async () => await spanned(source, args, ctx, info))
+        withCause(
+          { field: pathString(info.path, ctx.strategy === "lazy") },
+          async () => await (tracing() ? spanned : resolver)(source, args, ctx, info),
+        )
       : resolver(source, args, ctx, info);
   // A subscription's event (its payload is the source) resolves in the event's scope.
   return (source, args, ctx, info) =>

@@ -50,7 +50,7 @@ export function inEvent<T>(event: object, ctx: Context, resolve: () => T): T {
     const byAudience = scopes.get(event) ?? new Map<string, EventScope>();
     scopes.set(event, byAudience);
     const key = audience(ctx);
-    scope = byAudience.get(key) ?? newScope(ctx, ctx.sql.fresh(undefined), true);
+    scope = byAudience.get(key) ?? newScope(ctx, ctx.sql.fresh({ detached: true }), true);
     byAudience.set(key, scope);
   }
   ctx.event = scope;

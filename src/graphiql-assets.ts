@@ -7,7 +7,8 @@
  * Content-Security-Policy allows scripts from the server itself only.
  */
 import { createHash } from "node:crypto";
-import { gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { gzip as gzipCallback } from "node:zlib";
 import { css, editorWorkerService, favicon, graphqlWorker, js, jsonWorker } from "@graphql-yoga/render-graphiql/graphiql";
 import type { Plugin } from "graphql-yoga";
 import { graphiqlPlugins } from "./graphiql-panel.js";
@@ -17,7 +18,8 @@ interface Asset {
   path: string;
   type: string;
   body: Buffer;
-  gzipped: Buffer;
+  /** Compressed on first request, off the event loop (zlib's thread pool), then kept. */
+  gzipped?: Promise<Buffer>;
 }
 
 /** The editor's workers, by the label Monaco asks for. */
@@ -45,10 +47,12 @@ const start = () => `(function () {
 function asset(prefix: string, name: string, extension: string, type: string, content: string | Buffer): Asset {
   const body = Buffer.isBuffer(content) ? content : Buffer.from(content, "utf8");
   const hash = createHash("sha256").update(body).digest("hex").slice(0, 12);
-  return { path: `${prefix}/${name}-${hash}.${extension}`, type, body, gzipped: gzipSync(body, { level: 9 }) };
+  return { path: `${prefix}/${name}-${hash}.${extension}`, type, body };
 }
 
-/** The assets, made once per endpoint on first use (hashing and compressing takes a second). */
+const gzip = promisify(gzipCallback);
+
+/** The assets, made once per endpoint on first use (hashing 9 MB takes some 30 ms). */
 const built = new Map<string, ReturnType<typeof build>>();
 
 function build(endpoint: string) {
@@ -115,7 +119,7 @@ export function graphiqlPage(options: Record<string, unknown> & { endpoint?: str
 export function useGraphiQLAssets(endpoint: string): Plugin {
   const prefix = `${endpoint}/assets/`;
   return {
-    onRequest({ request, url, endResponse, fetchAPI }) {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
       if (!url.pathname.startsWith(prefix)) return;
       const found =
         request.method === "GET" || request.method === "HEAD" ? assetsFor(endpoint).byPath.get(url.pathname) : undefined;
@@ -123,18 +127,22 @@ export function useGraphiQLAssets(endpoint: string): Plugin {
         endResponse(new fetchAPI.Response("Not found", { status: 404, headers: { "content-type": "text/plain" } }));
         return;
       }
-      const gzip = /\bgzip\b/.test(request.headers.get("accept-encoding") ?? "");
-      const body = gzip ? found.gzipped : found.body;
+      const zipped = /\bgzip\b/.test(request.headers.get("accept-encoding") ?? "");
+      if (zipped) found.gzipped ??= gzip(found.body, { level: 9 });
+      const body = zipped ? await found.gzipped! : found.body;
       endResponse(
-        new fetchAPI.Response(request.method === "HEAD" ? null : new Uint8Array(body), {
-          headers: {
-            "content-type": `${found.type}${found.type.startsWith("text/") ? "; charset=utf-8" : ""}`,
-            "content-length": String(body.byteLength),
-            "cache-control": "public, max-age=31536000, immutable",
-            vary: "Accept-Encoding",
-            ...(gzip ? { "content-encoding": "gzip" } : {}),
+        new fetchAPI.Response(
+          request.method === "HEAD" ? null : new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength),
+          {
+            headers: {
+              "content-type": `${found.type}${found.type.startsWith("text/") ? "; charset=utf-8" : ""}`,
+              "content-length": String(body.byteLength),
+              "cache-control": "public, max-age=31536000, immutable",
+              vary: "Accept-Encoding",
+              ...(zipped ? { "content-encoding": "gzip" } : {}),
+            },
           },
-        }),
+        ),
       );
     },
   };

@@ -76,7 +76,8 @@ export function graphiqlPlugins(React: ReactLike, endpoint: string, strategyHead
   }
   interface Watch {
     name: string;
-    url: string;
+    /** The operation, the caller and the strategy: the same subscription asked twice is watched once. */
+    key: string;
     status: string;
     events: LiveEvent[];
     stop: () => void;
@@ -87,15 +88,26 @@ export function graphiqlPlugins(React: ReactLike, endpoint: string, strategyHead
   };
 
   /** Watches a subscription on its own connection: it outlives GraphiQL's, which the next run stops. */
+  /** How many subscriptions the tab keeps open: the browser has six connections per server in all. */
+  const MAX_WATCHES = 3;
+
   function watch(stream: Stream) {
-    if (live.watches.some((w) => w.url === stream.url && w.status === "watching")) return;
+    const key = [stream.url, stream.headers.authorization ?? "", stream.headers[strategyHeader] ?? ""].join("\n");
+    if (live.watches.some((w) => w.key === key && w.status === "watching")) return;
     const name = new URL(stream.url).searchParams.get("operationName") || "subscription";
     const controller = new AbortController();
-    const entry: Watch = { name, url: stream.url, status: "watching", events: [], stop: () => controller.abort() };
-    live.watches = [entry, ...live.watches.filter((w) => w.status === "watching")].slice(0, 5);
+    const entry: Watch = { name, key, status: "watching", events: [], stop: () => controller.abort() };
+    const watching = live.watches.filter((w) => w.status === "watching");
+    // The oldest beyond the cap is stopped, not just hidden: its connection is released.
+    for (const dropped of watching.slice(MAX_WATCHES - 1)) dropped.stop();
+    live.watches = [entry, ...watching.slice(0, MAX_WATCHES - 1)];
     changed();
     const read = async () => {
       const response = await send(stream.url, { headers: stream.headers, signal: controller.signal });
+      if (!response.ok || !(response.headers.get("content-type") ?? "").includes("text/event-stream")) {
+        const answer = (await response.json().catch(() => undefined)) as { errors?: { message: string }[] } | undefined;
+        throw new Error(`HTTP ${response.status}${answer?.errors?.[0] ? `: ${answer.errors[0].message}` : ""}`);
+      }
       const reader = response.body?.getReader();
       const decoder = new TextDecoder();
       let buffer = "";
@@ -119,7 +131,10 @@ export function graphiqlPlugins(React: ReactLike, endpoint: string, strategyHead
       entry.status = "ended";
     };
     read().then(changed, (error: Error) => {
-      entry.status = controller.signal.aborted ? "stopped" : `failed: ${error.message}`;
+      const stopped = controller.signal.aborted;
+      // Whatever went wrong, the server's subscription goes with the stream.
+      controller.abort();
+      entry.status = stopped ? "stopped" : `failed: ${error.message}`;
       changed();
     });
   }
@@ -317,8 +332,10 @@ export function graphiqlPlugins(React: ReactLike, endpoint: string, strategyHead
         h("p", null, "Run an operation: the SQL it cost shows here, statement by statement."),
       );
     }
+    // Only a query is run again: a mutation three more times would change the shop.
+    const comparable = report.operation === "query";
     const compare = () => {
-      if (!sent) return;
+      if (!sent || !comparable) return;
       setComparison("running");
       compareStrategies(sent).then(setComparison, () => setComparison(undefined));
     };
@@ -346,10 +363,14 @@ export function graphiqlPlugins(React: ReactLike, endpoint: string, strategyHead
           type: "button",
           className: "graphiql-button shop-sql-compare-button",
           onClick: compare,
-          disabled: comparison === "running",
+          disabled: comparison === "running" || !comparable,
+          title: comparable
+            ? "Run this query under eager, batched and lazy"
+            : "Compare runs queries only: a mutation would change the data",
         },
         comparison === "running" ? "Comparing…" : "Compare strategies",
       ),
+      comparable ? null : h("p", { className: "shop-sql-note" }, `A ${report.operation} is not run again to compare.`),
       Array.isArray(comparison) ? h(Compare, { rows: comparison }) : null,
       h(Waterfall, { report }),
       h(

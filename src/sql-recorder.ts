@@ -108,9 +108,13 @@ export class SqlRecorder {
     this.tracesCauses = explain !== "off" || tracing();
   }
 
-  /** A new, empty record with the same limits: for one event of a long-lived subscription. */
-  fresh(signal = this.signal): SqlRecorder {
-    return new SqlRecorder(this.limit, signal, this.concurrency, this.explain);
+  /**
+   * A new, empty record with the same limits: for one event of a long-lived subscription. It stops
+   * with this request's client unless `detached` (an event shared by several subscribers must not
+   * stop when one of them leaves).
+   */
+  fresh({ detached = false } = {}): SqlRecorder {
+    return new SqlRecorder(this.limit, detached ? undefined : this.signal, this.concurrency, this.explain);
   }
 
   /** Counts a statement about to be sent; refuses it past the limit, or once the client has gone. */

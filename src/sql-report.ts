@@ -18,6 +18,8 @@ export interface NPlusOneWarning {
 
 export interface SqlReport {
   strategy: Strategy;
+  /** What ran: a query, a mutation, or one event of a subscription. */
+  operation: "query" | "mutation" | "subscription";
   count: number;
   /** Milliseconds from the start of the request to this report. */
   totalMs: number;
@@ -61,12 +63,18 @@ export function detectNPlusOne(statements: readonly RecordedStatement[], thresho
 }
 
 /** The SQL report of one request (or one subscription event). */
-export function sqlReport(recorder: SqlRecorder, strategy: Strategy, threshold: number): SqlReport {
+export function sqlReport(
+  recorder: SqlRecorder,
+  strategy: Strategy,
+  threshold: number,
+  operation: SqlReport["operation"],
+): SqlReport {
   // In the order they were asked for (the recorder has them in the order they finished).
   const statements = [...recorder.statements].sort((a, b) => a.atMs - b.atMs);
   const warnings = detectNPlusOne(statements, threshold);
   return {
     strategy,
+    operation,
     count: statements.length,
     totalMs: recorder.elapsedMs(),
     statements,

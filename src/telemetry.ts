@@ -7,14 +7,22 @@
  * Everything here goes through `@opentelemetry/api`: with no provider registered its spans are
  * no-ops, and the SQL and loader spans are not even made (`tracing()` is false).
  */
-import { context, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, propagation, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { getOperationAST } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Context } from "./context.js";
 import type { StatementCause } from "./sql-recorder.js";
 
-export const tracer = trace.getTracer("shop-api");
+/**
+ * The tracer, looked up at each span: OpenTelemetry's own proxy tracer keeps the first provider it
+ * met, so spans would go to a stopped provider after a restart in the same process (tests).
+ */
+export const tracer: Tracer = {
+  startSpan: (...args: Parameters<Tracer["startSpan"]>) => trace.getTracer("shop-api").startSpan(...args),
+  startActiveSpan: ((...args: unknown[]) =>
+    (trace.getTracer("shop-api").startActiveSpan as (...a: unknown[]) => unknown)(...args)) as Tracer["startActiveSpan"],
+};
 
 let active = false;
 
@@ -42,13 +50,18 @@ export async function startTelemetry(serviceName: string, to: string | SpanExpor
     resource: resourceFromAttributes({ "service.name": process.env.OTEL_SERVICE_NAME ?? serviceName }),
     spanProcessors: [processor],
   });
+  if (active) throw new Error("OpenTelemetry is already started in this process: stop the other app first.");
   provider.register();
   active = true;
   return async () => {
     active = false;
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
+    try {
+      await provider.shutdown();
+    } finally {
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    }
   };
 }
 

@@ -10,7 +10,7 @@ import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
 import { useContentEncoding } from "@whatwg-node/server";
-import { type ExecutionResult, GraphQLError } from "graphql";
+import { type DocumentNode, type ExecutionResult, GraphQLError, getOperationAST } from "graphql";
 import {
   createLRUCache,
   createYoga,
@@ -66,10 +66,19 @@ export type ShopServer = YogaServerInstance<ServerContext, Context>;
  */
 function useSqlRecorder(config: Config, logger: Logger): Plugin<Context> {
   /** Puts the SQL report into a result: the request's, or the current subscription event's. */
-  const report = ({ contextValue }: { contextValue: unknown }) => {
+  const report = ({
+    contextValue,
+    document,
+    operationName,
+  }: {
+    contextValue: unknown;
+    document: DocumentNode;
+    operationName?: string | null;
+  }) => {
     const ctx = contextValue as Context;
+    const operation = getOperationAST(document, operationName)?.operation ?? "query";
     return ({ result, setResult }: { result: ExecutionResult; setResult: (result: ExecutionResult) => void }) => {
-      const sql = sqlReport(ctx.event?.sql ?? ctx.sql, ctx.strategy, config.nPlusOneThreshold);
+      const sql = sqlReport(ctx.event?.sql ?? ctx.sql, ctx.strategy, config.nPlusOneThreshold, operation);
       // One line per request in development, where someone is watching the log.
       if (sql.warnings && !config.production) {
         logger.warn(

@@ -14,6 +14,7 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, listen, type SqlReport, type TestShop } from "./support/shop.js";
+import { waitFor } from "./support/wait.js";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((path) => existsSync(path));
 const QUERY = `{ users(first: 4) { edges { node { name orderCount orders { items { product { name } } } } } } }`;
@@ -128,6 +129,11 @@ describe.runIf(CHROMIUM)("GraphiQL's SQL panel, in Chromium", () => {
   }, 90_000);
 
   it("keeps a subscription watching in the Live tab while GraphiQL runs the mutation that triggers it", async () => {
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
     const document = `subscription Watch { orderCreated { id total } }
 mutation Place { createOrder(input: { userId: "${gid("User", 2)}", items: [{ productId: "${gid("Product", 3)}", quantity: 1 }] }) { id } }`;
     await page.goto(`${url}?query=${encodeURIComponent(document)}`, { waitUntil: "load" });
@@ -149,11 +155,27 @@ mutation Place { createOrder(input: { userId: "${gid("User", 2)}", items: [{ pro
     await run("Place");
     const event = await page.waitForSelector(".shop-live-event [data-count]", { timeout: 20_000 });
     const placed = await shop.prisma.order.findFirstOrThrow({ orderBy: { id: "desc" }, select: { id: true } });
-    const shown = await page.$eval(".shop-live-event", (element) => element.textContent ?? "");
-    expect(shown).toContain(gid("Order", placed.id));
-    // The event's own SQL: the order, read once for its audience.
-    expect(Number(await event!.evaluate((element) => element.getAttribute("data-count")))).toBeGreaterThan(0);
-    expect(shown).toContain("orderCreated");
+    const shown = await page.$eval(".shop-live-event pre", (element) => element.textContent ?? "");
+    expect(JSON.parse(shown)).toMatchObject({ orderCreated: { id: gid("Order", placed.id) } });
+    // The event's own SQL: the order, then its total through the loader.
+    expect(await event!.evaluate((element) => [element.getAttribute("data-count"), element.textContent])).toEqual([
+      "2",
+      "2 statements: orderCreated; loader totalOfOrder: 1 key from orderCreated.total (1)",
+    ]);
     await page.screenshot({ path: join(shots, "live-panel.png") });
+
+    // The mutation is not run again to compare: the SQL tab says so and keeps the button off.
+    const [sqlTab] = await page.$$("xpath/.//div[contains(@class,'graphiql-sidebar')]//button[.//span[text()='SQL']]");
+    await sqlTab!.click();
+    await page.waitForSelector(".shop-sql-note");
+    expect(await page.$eval(".shop-sql-compare-button", (button) => (button as HTMLButtonElement).disabled)).toBe(true);
+
+    // Stop ends the tab's subscription on the server too.
+    await tab!.click();
+    const stop = await page.waitForSelector("xpath/.//section[@data-status='watching']//button[text()='Stop']");
+    await stop!.click();
+    await page.waitForSelector("section[data-status='stopped']");
+    await waitFor(async () => shop.subscribers("orderCreated") === 0);
+    expect(errors).toEqual([]);
   }, 90_000);
 });

@@ -101,3 +101,16 @@ describe.runIf(testDatabaseKind === "pglite")("statements in flight per request"
     expect((await running).rows).toEqual([[1]]);
   });
 });
+
+describe.runIf(testDatabaseKind === "pglite")("a fresh record for a subscription's event", () => {
+  it("stops with its client, unless detached: an event shared by several subscribers outlives the first to leave", () => {
+    const client = new AbortController();
+    const request = new SqlRecorder(100, client.signal, 5, "params");
+    const own = request.fresh();
+    const shared = request.fresh({ detached: true });
+    expect([own.limit, own.explain, shared.limit, shared.explain]).toEqual([100, "params", 100, "params"]);
+    client.abort();
+    expect(() => own.admit()).toThrow(/went away/);
+    expect(() => shared.admit()).not.toThrow();
+  });
+});

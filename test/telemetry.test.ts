@@ -6,10 +6,11 @@
 import { SpanKind } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tracing } from "../src/telemetry.js";
+import { startTelemetry, tracing } from "../src/telemetry.js";
 import { createTestShop, dataOf, type TestShop } from "./support/shop.js";
 
-const exporter = new InMemorySpanExporter();
+/** Replaced when the app is reopened: stopping a provider stops its exporter. */
+let exporter = new InMemorySpanExporter();
 let shop: TestShop;
 
 beforeAll(async () => {
@@ -76,6 +77,27 @@ describe("OpenTelemetry", () => {
       ["dataloader itemsOfOrder", 6],
       ["dataloader product", expect.any(Number)],
     ]);
+  });
+
+  it("is started once per process, and records again for the next app once the first has stopped", async () => {
+    await expect(startTelemetry("another", new InMemorySpanExporter())).rejects.toThrow(/already started/);
+    await shop.close();
+    expect(tracing()).toBe(false);
+    const next = new InMemorySpanExporter();
+    shop = await createTestShop({
+      seed: { users: 2, products: 2, ordersPerUser: 1, itemsPerOrder: 1 },
+      sqlExplain: false,
+      spanExporter: next,
+    });
+    dataOf(await shop.gql(QUERY, {}, { strategy: "eager" }));
+    expect(next.getFinishedSpans().map((span) => span.name)).toContain("query Shop");
+    await shop.close();
+    exporter = new InMemorySpanExporter();
+    shop = await createTestShop({
+      seed: { users: 4, products: 5, ordersPerUser: 2, itemsPerOrder: 2 },
+      sqlExplain: false,
+      spanExporter: exporter,
+    });
   });
 
   it("names each lazy statement's parent exactly, as extensions.sql does", async () => {
