@@ -31,6 +31,7 @@ describe("extensions.sql", () => {
     dataOf(res);
     const sql = res.extensions!.sql!;
     expect(sql.strategy).toBe("batched");
+    expect(sql.operation).toBe("query");
     expect(sql.count).toBe(2);
     expect(sql.statements).toHaveLength(2);
     expect(sql.statements[0]!.sql).toMatch(/FROM "public"\."User"/);
@@ -138,6 +139,16 @@ describe("extensions.sql", () => {
     } finally {
       await lenient.close();
     }
+  });
+
+  it("names the operation it reports on: a mutation's SQL says so (GraphiQL's panel never runs one again)", async () => {
+    const res = await shop.gql(`mutation { restockProduct(id: "${gid("Product", 1)}", quantity: 1) { stock } }`);
+    dataOf(res);
+    const sql = res.extensions!.sql!;
+    expect(sql.operation).toBe("mutation");
+    // Its statements (a lock, the update, the answer's read) are all the mutation field's.
+    expect(sql.count).toBeGreaterThan(1);
+    expect(new Set(sql.statements.map((statement) => statement.cause?.field))).toEqual(new Set(["restockProduct"]));
   });
 
   it("keeps concurrent requests' statements apart", async () => {
