@@ -113,7 +113,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ...(config.redisUrl ? { redis: () => events.ping() } : {}),
     },
   });
-  const http = createHttpServer(yoga, { identify, limits: config.limits });
+  const http = createHttpServer(yoga, { identify, limits: config.limits, logger });
   return {
     config,
     logger,
@@ -142,7 +142,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async close() {
       lifecycle.shuttingDown = true;
       await lifecycle.endSubscriptions();
-      const cut = await http.close(config.shutdownGraceMs);
+      const cut = await http.close(config.shutdownGraceMs, {
+        endGrace: () => lifecycle.endGrace(),
+        hardMs: shutdownHardMs(config) - config.shutdownGraceMs,
+      });
       if (cut) logger.warn({ connections: cut }, `cut ${cut} connections still open after ${config.shutdownGraceMs} ms`);
       await events.close();
       try {
@@ -153,6 +156,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       }
     },
   };
+}
+
+/**
+ * How long a shutdown may take in all: the grace, then as long as a mutation's transaction may
+ * still take to commit (its timeout, and a statement's), so that no write is cut between its
+ * commit and its answer.
+ */
+export function shutdownHardMs(config: Config): number {
+  const { transactionMs, statementMs } = config.database.timeouts;
+  return config.shutdownGraceMs + Math.max(transactionMs, statementMs) + 1_000;
 }
 
 /** Closes `db`, then rethrows: a start that fails after opening the database leaves nothing open. */

@@ -3,7 +3,8 @@
  * start with one clear line instead of surfacing as a strange error on the first request.
  */
 
-/** Where the data lives: embedded PGlite (a folder, or memory) or a PostgreSQL server. */
+import { isIP } from "node:net";
+
 /** How long the database may take before a request gets a code instead of waiting. */
 export interface DatabaseTimeouts {
   /** One SQL statement (PostgreSQL's statement_timeout; the client gives up a second later). */
@@ -26,6 +27,7 @@ export const DEFAULT_TIMEOUTS: DatabaseTimeouts = {
   startupMs: 30_000,
 };
 
+/** Where the data lives: embedded PGlite (a folder, or memory) or a PostgreSQL server. */
 export type DatabaseConfig =
   | { kind: "pglite"; dataDir: string | undefined; label: string; timeouts: DatabaseTimeouts }
   | { kind: "postgres"; url: string; poolMax: number; label: string; timeouts: DatabaseTimeouts };
@@ -60,18 +62,29 @@ export interface Limits {
    */
   concurrentStatements: number;
   nodeIds: number;
+  /**
+   * Objects one response may hold (list items and what each nests), counted as it is built: the
+   * run-time bound behind the estimate (see src/limits/budget.ts).
+   */
+  responseObjects: number;
+  /** How long a query may run before it is stopped (its SQL and its resolvers) with TIMEOUT. */
+  requestTimeoutMs: number;
   /** Operations in one JSON-array batch. */
   batch: number;
   bodyBytes: number;
   subscriptionsPerConnection: number;
+  /** Open subscriptions per client: per user (or operator token), or per address when anonymous. */
+  subscriptionsPerClient: number;
   subscriptions: number;
+  /** Open connections (HTTP, SSE and WebSocket) the server accepts at once. */
+  connections: number;
   /** Requests per minute per identity (or per address when anonymous); 0 turns the limit off. */
   ratePerMinute: number;
 }
 
 export interface Config {
   production: boolean;
-  /** The address to listen on (all interfaces by default). */
+  /** The address to listen on: loopback in development, all interfaces in production, unless HOST says. */
   host: string | undefined;
   port: number;
   /** How long a shutdown waits for requests in flight before it cuts them. */
@@ -94,8 +107,11 @@ export interface Config {
   introspection: boolean;
   /** Origins allowed to call the API from a browser (CORS); none but the API's own by default. */
   corsOrigins: string[];
-  /** Take the client address from X-Forwarded-For (behind a proxy you run). */
-  trustProxy: boolean;
+  /**
+   * Which proxies in front of the server to believe about the client's address (X-Forwarded-For):
+   * none (false), the nearest N hops, or these addresses and ranges (see `parseTrustProxy`).
+   */
+  trustProxy: false | number | string[];
   /**
    * Trusted documents: the client's manifest (hash to document). `only` runs nothing else; otherwise
    * its operations are known to the APQ store from the start, beside any that clients register.
@@ -186,6 +202,40 @@ function parseFlag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   throw new ConfigError(`${name}=${raw} must be 1 or 0.`);
 }
 
+/** Names proxy-addr understands besides addresses and CIDR ranges. */
+const PROXY_RANGES = ["loopback", "linklocal", "uniquelocal"];
+
+/**
+ * TRUST_PROXY: how many proxies stand between the clients and this server (`1`: one balancer), or
+ * which addresses they have (`10.0.0.0/8,loopback`). The client's address is then read from the
+ * right of X-Forwarded-For, past the trusted hops only: the left-most entries are the client's to
+ * write and are never believed.
+ */
+function parseTrustProxy(env: NodeJS.ProcessEnv): Config["trustProxy"] {
+  const raw = env.TRUST_PROXY?.trim().toLowerCase();
+  if (!raw || raw === "0" || raw === "false" || raw === "off" || raw === "no") return false;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 32) throw new ConfigError(`TRUST_PROXY=${raw}: at most 32 proxy hops.`);
+    return hops;
+  }
+  const entries = raw
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split("/");
+    const ip = address && (isIP(address) || PROXY_RANGES.includes(address));
+    const prefix = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(address ?? "") === 6 ? 128 : 32));
+    if (!ip || !prefix || extra !== undefined || (bits !== undefined && PROXY_RANGES.includes(address!))) {
+      throw new ConfigError(
+        `TRUST_PROXY must be a number of proxy hops (1 for one balancer) or addresses and ranges such as 10.0.0.0/8,loopback; got ${entry}.`,
+      );
+    }
+  }
+  return entries;
+}
+
 function parseOrigins(env: NodeJS.ProcessEnv): string[] {
   const origins = (env.CORS_ORIGINS ?? "")
     .split(",")
@@ -257,7 +307,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     production,
-    host: env.HOST?.trim() || undefined,
+    // In development nothing outside this machine reaches the server (or its GraphiQL tokens).
+    host: env.HOST?.trim() || (production ? undefined : "127.0.0.1"),
     port: parseInteger(env, "PORT", 4000, 0, 65535),
     shutdownGraceMs: parseInteger(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     logFormat,
@@ -269,7 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       aliases: parseInteger(env, "MAX_ALIASES", 30, 0, 1000),
       directives: parseInteger(env, "MAX_DIRECTIVES", 30, 0, 1000),
       tokens: parseInteger(env, "MAX_TOKENS", 5000, 100, 1_000_000),
-      cost: parseInteger(env, "MAX_COST", 50_000, 1, 100_000_000),
+      cost: parseInteger(env, "MAX_COST", 100_000, 1, 100_000_000),
       statements: parseInteger(env, "MAX_STATEMENTS", 2000, 1, 1_000_000),
       concurrentStatements: parseInteger(
         env,
@@ -279,10 +330,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         1000,
       ),
       nodeIds: parseInteger(env, "MAX_NODE_IDS", 100, 1, 10_000),
+      responseObjects: parseInteger(env, "MAX_RESPONSE_OBJECTS", 100_000, 1, 100_000_000),
+      requestTimeoutMs: parseInteger(env, "REQUEST_TIMEOUT_MS", 15_000, 1, 3_600_000),
       batch: parseInteger(env, "MAX_BATCH", 10, 0, 1000),
       bodyBytes: parseInteger(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),
       subscriptionsPerConnection: parseInteger(env, "MAX_SUBSCRIPTIONS_PER_CONNECTION", 10, 0, 10_000),
+      subscriptionsPerClient: parseInteger(env, "MAX_SUBSCRIPTIONS_PER_CLIENT", 50, 0, 1_000_000),
       subscriptions: parseInteger(env, "MAX_SUBSCRIPTIONS", 1000, 0, 1_000_000),
+      connections: parseInteger(env, "MAX_CONNECTIONS", 2000, 1, 1_000_000),
       ratePerMinute: parseInteger(env, "RATE_LIMIT_PER_MINUTE", 1200, 0, 10_000_000),
     },
     sqlExplain: parseFlag(env, "SQL_EXPLAIN") ?? !production,
@@ -292,7 +347,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: parseFlag(env, "GRAPHIQL") ?? !production,
     introspection: parseFlag(env, "INTROSPECTION") ?? !production,
     corsOrigins: parseOrigins(env),
-    trustProxy: parseFlag(env, "TRUST_PROXY") ?? false,
+    trustProxy: parseTrustProxy(env),
     persistedOperations: parsePersisted(env),
     seedDemo: parseFlag(env, "SEED_DEMO") ?? database.kind === "pglite",
     redisUrl: parseRedisUrl(env.REDIS_URL),

@@ -2,12 +2,15 @@
  * Everything that lives for one request: who is asking, the database client, the loading strategy,
  * the request's own DataLoaders and the record of the SQL it ran.
  */
+
+import type { Caller } from "./auth/caller.js";
 import { mayExplainSql, mayUseStrategy } from "./auth/rules.js";
-import type { Identify, Viewer } from "./auth/viewer.js";
+import type { Viewer } from "./auth/viewer.js";
 import type { Config } from "./config.js";
 import { ShopError } from "./errors.js";
 import type { EventScope } from "./events.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
+import { RequestBudget } from "./limits/budget.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 import type { ShopPubSub } from "./pubsub.js";
 import { type Explain, SqlRecorder } from "./sql-recorder.js";
@@ -17,10 +20,14 @@ export interface Context {
   prisma: PrismaClient;
   pubsub: ShopPubSub;
   viewer: Viewer;
+  /** Who is calling: the viewer, the client's address, the key its allowances count under. */
+  caller: Caller;
   strategy: Strategy;
   /** Replaced for every event of a subscription (see src/events.ts), else fixed for the request. */
   loaders: Loaders;
   sql: SqlRecorder;
+  /** The run-time bound: deadline, objects in the response, stop when the client leaves (src/limits/budget.ts). */
+  budget: RequestBudget;
   /** In a subscription, the event being resolved: its loaders, reads and SQL record (see src/events.ts). */
   event?: EventScope;
 }
@@ -29,7 +36,6 @@ export interface Context {
 export interface ContextDeps {
   prisma: PrismaClient;
   pubsub: ShopPubSub;
-  identify: Identify;
   config: Pick<Config, "lazyStrategy" | "limits" | "sqlExplain" | "production">;
 }
 
@@ -52,20 +58,23 @@ function explainFor(viewer: Viewer, config: Pick<Config, "sqlExplain" | "product
 }
 
 /**
- * Builds the context of one request (or of one subscription, from its connection's headers).
- * `signal` aborts when the client goes away: no statement is sent after that.
+ * Builds the context of one request (or of one subscription, from its connection's headers) for
+ * its caller (src/auth/caller.ts). `signal` aborts when the client goes away: the request stops.
  */
-export async function createContext(deps: ContextDeps, headers: Headers, signal?: AbortSignal): Promise<Context> {
+export function createContext(deps: ContextDeps, caller: Caller, headers: Headers, signal?: AbortSignal): Context {
   const strategy = strategyFromHeaders(headers);
-  const viewer = await deps.identify(headers);
+  const { viewer } = caller;
   mayUseStrategy(viewer, strategy, deps.config.lazyStrategy);
   const explain = explainFor(viewer, deps.config);
+  const budget = new RequestBudget(deps.config.limits.responseObjects, signal);
   return {
     prisma: deps.prisma,
     pubsub: deps.pubsub,
     viewer,
+    caller,
     strategy,
     loaders: createLoaders(deps.prisma, strategy, explain),
-    sql: new SqlRecorder(deps.config.limits.statements, signal, deps.config.limits.concurrentStatements, explain),
+    sql: new SqlRecorder(deps.config.limits.statements, budget.signal, deps.config.limits.concurrentStatements, explain),
+    budget,
   };
 }

@@ -55,6 +55,8 @@ export function inEvent<T>(event: object, ctx: Context, resolve: () => T): T {
   }
   ctx.event = scope;
   ctx.loaders = scope.loaders;
+  // Each event is its own response: its objects are counted afresh.
+  ctx.budget.resetObjects();
   return withSqlRecorder(scope.sql, resolve);
 }
 

@@ -1,20 +1,38 @@
 /**
  * The HTTP server around the GraphQL server: plain HTTP and SSE through yoga, and WebSocket (the
- * graphql-ws protocol) on the same path. It does not listen; the app's `listen` does.
+ * graphql-ws protocol) on the same path. Every WebSocket operation runs through yoga's own
+ * pipeline (`getResultForParams`), so persisted operations, introspection, limits, rate limits,
+ * the budget and the request log hold on it exactly as on HTTP. It does not listen; the app's
+ * `listen` does.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { GraphQLError } from "graphql";
+import type { Socket } from "node:net";
+import { type ExecutionResult, GraphQLError, parse } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { isAsyncIterable } from "graphql-yoga";
+import { type WebSocket, WebSocketServer } from "ws";
 import type { Identify } from "./auth/viewer.js";
 import type { Limits } from "./config.js";
 import { limitExceeded } from "./limits/index.js";
-import type { ShopServer } from "./yoga.js";
+import { type Logger, withOperationLog } from "./logging.js";
+import { STRATEGY_HEADER } from "./strategy.js";
+import type { ServerContext, ShopServer } from "./yoga.js";
+
+/** How long a client may take to send a request's headers, and its whole request. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** How long an idle keep-alive connection stays open. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How often a WebSocket is pinged; one that has not answered the previous ping is closed. */
+export const WEBSOCKET_PING_MS = 30_000;
+
+/** The connection params a WebSocket client may set as headers: what a browser cannot send on the upgrade. */
+const CONNECTION_PARAMS = new Set(["authorization", STRATEGY_HEADER, "x-request-id"]);
 
 /**
- * The headers a WebSocket operation is run with: the upgrade request's, overridden by the
- * connection params (browsers cannot set headers on a WebSocket, so a client sends
- * `{ "Authorization": "Bearer …", "x-loading-strategy": "batched" }` there).
+ * The headers a WebSocket operation is run with: the upgrade request's, with the connection params
+ * that a browser cannot send as headers (`{ "Authorization": "Bearer …", "x-loading-strategy":
+ * "batched" }`). Nothing else: X-Forwarded-For, say, is the proxies' to write, not the client's.
  */
 function headersOf(request: IncomingMessage, connectionParams: Readonly<Record<string, unknown>> | undefined): Headers {
   const headers = new Headers();
@@ -22,7 +40,7 @@ function headersOf(request: IncomingMessage, connectionParams: Readonly<Record<s
     if (typeof value === "string") headers.set(name, value);
   }
   for (const [name, value] of Object.entries(connectionParams ?? {})) {
-    if (typeof value === "string") headers.set(name, value);
+    if (typeof value === "string" && CONNECTION_PARAMS.has(name.toLowerCase())) headers.set(name, value);
   }
   return headers;
 }
@@ -30,7 +48,7 @@ function headersOf(request: IncomingMessage, connectionParams: Readonly<Record<s
 /** An error refused before execution, as a WebSocket client receives it (HTTP details are the HTTP layer's). */
 function forTheSocket(error: GraphQLError): GraphQLError {
   const { http: _http, ...extensions } = error.extensions ?? {};
-  return new GraphQLError(error.message, { extensions });
+  return new GraphQLError(error.message, { nodes: error.nodes, extensions });
 }
 
 /** A body of unknown length cannot be held to the size limit before it is read: ask for its length. */
@@ -38,27 +56,81 @@ function needsLength(request: IncomingMessage): boolean {
   return request.headers["transfer-encoding"] !== undefined && request.headers["content-length"] === undefined;
 }
 
+/**
+ * What graphql-ws is handed for an operation yoga has already run: a subscription document whose
+ * "subscribe" returns yoga's result, a stream or a single answer, which graphql-ws then sends.
+ */
+const ANSWERED = parse("subscription Answered { __typename }");
+
+export interface HttpServer {
+  server: Server;
+  /**
+   * Shuts the transports down without dropping a request a client has sent: see `drain`.
+   * Resolves with how many connections had to be cut in the end.
+   */
+  close(graceMs: number, options: { endGrace(): void; hardMs: number }): Promise<number>;
+}
+
 /** Creates the HTTP server, with graphql-ws attached on the GraphQL path. */
-export function createHttpServer(
-  yoga: ShopServer,
-  options: { identify: Identify; limits: Limits },
-): { server: Server; close(graceMs?: number): Promise<number> } {
-  const server = createServer((request, response) => {
-    if (needsLength(request)) {
-      response.writeHead(411, { "content-type": "application/json; charset=utf-8", connection: "close" });
-      response.end(
-        JSON.stringify({ errors: [{ message: "Send the body with a Content-Length.", extensions: { code: "BAD_REQUEST" } }] }),
-      );
-      return;
-    }
-    void yoga(request, response);
+export function createHttpServer(yoga: ShopServer, options: { identify: Identify; limits: Limits; logger: Logger }): HttpServer {
+  let draining = false;
+  const server = createServer(
+    {
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      // How often Node checks those timeouts (its default, 30 s, kept a silent socket for a minute).
+      connectionsCheckingInterval: 1_000,
+    },
+    (request, response) => {
+      if (needsLength(request)) {
+        response.writeHead(411, { "content-type": "application/json; charset=utf-8", connection: "close" });
+        response.end(
+          JSON.stringify({ errors: [{ message: "Send the body with a Content-Length.", extensions: { code: "BAD_REQUEST" } }] }),
+        );
+        return;
+      }
+      if (draining) response.shouldKeepAlive = false;
+      void yoga(request, response);
+    },
+  );
+  server.maxConnections = options.limits.connections;
+
+  const connections = new Set<Socket>();
+  const settled: (() => void)[] = [];
+  server.on("connection", (socket) => {
+    connections.add(socket);
+    socket.once("close", () => {
+      connections.delete(socket);
+      if (connections.size === 0) for (const resolve of settled.splice(0)) resolve();
+    });
   });
+
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.limits.bodyBytes });
+  // A WebSocket that stops answering pings (a client gone without closing) is closed, not kept.
+  const alive = new WeakSet<WebSocket>();
+  wsServer.on("connection", (socket) => {
+    alive.add(socket);
+    socket.on("pong", () => alive.add(socket));
+  });
+  const heartbeat = setInterval(() => {
+    for (const socket of wsServer.clients) {
+      if (!alive.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.delete(socket);
+      socket.ping();
+    }
+  }, WEBSOCKET_PING_MS);
+  heartbeat.unref();
+
   const open = new WeakMap<object, number>();
+  /** Each connection's operations in flight, so that a completed or closed one stops its work. */
+  const running = new WeakMap<object, Map<string, AbortController>>();
   const wsHandle = useServer(
     {
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
+      subscribe: (args: { rootValue?: unknown }) => args.rootValue as never,
       // A connection with a bad token is refused at once (close code 4403), not operation by operation.
       onConnect: async (ctx) => {
         try {
@@ -68,73 +140,113 @@ export function createHttpServer(
           return false;
         }
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
+        // A place is taken before the first await, so operations sent at once cannot all pass.
         const count = open.get(ctx) ?? 0;
         if (count >= options.limits.subscriptionsPerConnection) {
           return [
-            limitExceeded(
-              "subscriptionsPerConnection",
-              options.limits.subscriptionsPerConnection,
-              count + 1,
-              "This connection has too many operations open",
+            forTheSocket(
+              limitExceeded(
+                "subscriptionsPerConnection",
+                options.limits.subscriptionsPerConnection,
+                count + 1,
+                "This connection has too many operations open",
+              ),
             ),
           ];
         }
-        const request = new Request(`http://localhost${yoga.graphqlEndpoint}`, {
-          headers: headersOf(ctx.extra.request, ctx.connectionParams),
-        });
-        const address = ctx.extra.request.socket.remoteAddress;
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          request,
-          params,
-          address,
-        });
-        let args: { schema: typeof schema; document: ReturnType<typeof parse>; [key: string]: unknown };
-        try {
-          args = {
-            schema,
-            operationName: params.operationName,
-            document: parse(params.query),
-            variableValues: params.variables,
-            contextValue: await contextFactory(),
-            rootValue: { execute, subscribe },
-          };
-        } catch (error) {
-          return [forTheSocket(error as GraphQLError)];
-        }
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
         open.set(ctx, count + 1);
-        return args;
+        const release = () => open.set(ctx, Math.max(0, (open.get(ctx) ?? 1) - 1));
+        const stop = new AbortController();
+        const operations = running.get(ctx) ?? new Map<string, AbortController>();
+        running.set(ctx, operations);
+        operations.set(id, stop);
+        const headers = headersOf(ctx.extra.request, ctx.connectionParams);
+        const request = new Request(`http://localhost${yoga.graphqlEndpoint}`, {
+          method: "POST",
+          headers,
+          signal: stop.signal,
+        });
+        const server: ServerContext = { address: ctx.extra.request.socket.remoteAddress };
+        const result = await withOperationLog(options.logger, headers.get("x-request-id"), async () =>
+          yoga.getResultForParams(
+            {
+              params: {
+                query: params.query,
+                operationName: params.operationName ?? undefined,
+                variables: params.variables ?? undefined,
+                extensions: params.extensions ?? undefined,
+              },
+              request,
+            },
+            server,
+          ),
+        );
+        // Refused before it ran (a limit, a persisted-only server, introspection, the rate): an error
+        // message, as graphql-ws sends a validation error. An error a field raised is a result.
+        if (!isAsyncIterable(result)) {
+          const single = result as ExecutionResult;
+          if (single.errors?.length && single.data === undefined && single.errors.every((error) => !error.path)) {
+            operations.delete(id);
+            release();
+            return single.errors.map((error) => forTheSocket(error as GraphQLError));
+          }
+        }
+        return { schema: yoga.getEnveloped().schema, document: ANSWERED, rootValue: result };
       },
-      onComplete: (ctx) => {
+      onComplete: (ctx, id) => {
+        running.get(ctx)?.get(id)?.abort();
+        running.get(ctx)?.delete(id);
         open.set(ctx, Math.max(0, (open.get(ctx) ?? 1) - 1));
+      },
+      onClose: (ctx) => {
+        for (const stop of running.get(ctx)?.values() ?? []) stop.abort();
+        running.delete(ctx);
       },
     },
     wsServer,
   );
+
+  /** Resolves once every connection has closed, or after `ms`; true when they all did. */
+  const allClosed = (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      if (connections.size === 0) return resolve(true);
+      const timer = setTimeout(() => resolve(false), Math.max(0, ms));
+      settled.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+
   return {
     server,
     /**
-     * Closes the WebSockets (code 1001, "going away"), stops accepting, and waits for the requests in
-     * flight; after `graceMs` the connections still open are cut. Resolves with how many were cut.
+     * The drain. WebSockets close first (code 1001, "going away"; their clients reconnect
+     * elsewhere), and idle keep-alive connections. The server keeps accepting meanwhile: a request
+     * already on its way (in the kernel's accept queue, where closing the listener would reset it)
+     * is read and answered, with `Connection: close`. Once every connection has closed, or the
+     * grace is over, it stops listening. Past the grace, queries still running are
+     * stopped (SERVICE_UNAVAILABLE, retryable) while mutations finish their transactions, and only
+     * after `hardMs` more are the connections still open cut.
      */
-    async close(graceMs = 10_000) {
+    async close(graceMs, { endGrace, hardMs }) {
+      draining = true;
+      clearInterval(heartbeat);
       await wsHandle.dispose();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      let cut = 0;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          cut = (server as { connections?: number }).connections ?? 0;
-          server.closeAllConnections();
-          resolve();
-        }, graceMs);
-      });
-      await Promise.race([closed, late]);
-      clearTimeout(timer);
-      await closed;
+      // An idle keep-alive connection has nothing to answer; waiting for its timeout would only delay.
+      server.closeIdleConnections();
+      const drained = await allClosed(graceMs);
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      if (drained) {
+        await stopped;
+        return 0;
+      }
+      endGrace();
+      server.closeIdleConnections();
+      const finished = await allClosed(hardMs);
+      const cut = finished ? 0 : connections.size;
+      if (!finished) server.closeAllConnections();
+      await stopped;
       return cut;
     },
   };

@@ -3,9 +3,11 @@
  * database, and Redis when configured, answer within a short time; not while shutting down), and a
  * shutdown that ends open subscriptions properly instead of leaving their connections to be cut.
  */
+import { setMaxListeners } from "node:events";
 import type { Plugin } from "graphql-yoga";
 import { ShopError } from "./errors.js";
 import { limitExceeded } from "./limits/index.js";
+import type { Logger } from "./logging.js";
 
 /** A dependency `/ready` checks: resolves when it answers, rejects (or is too slow) when not. */
 export type Check = () => Promise<unknown>;
@@ -13,6 +15,10 @@ export type Check = () => Promise<unknown>;
 export interface Lifecycle {
   /** True from the moment a shutdown starts: `/ready` says so and new subscriptions are refused. */
   shuttingDown: boolean;
+  /** Aborts when the shutdown's grace is over: queries still running stop (src/limits/budget.ts). */
+  readonly graceOver: AbortSignal;
+  /** Ends the grace: what still runs of queries stops and answers SERVICE_UNAVAILABLE. */
+  endGrace(): void;
   /** Ends every open subscription: SSE streams complete, WebSocket operations get their complete message. */
   endSubscriptions(): Promise<void>;
   /** Subscriptions open now, for tests and /ready's body. */
@@ -25,8 +31,13 @@ interface Tracked extends Lifecycle {
 
 export function createLifecycle(): Tracked {
   const open = new Set<AsyncIterator<unknown>>();
+  const grace = new AbortController();
+  // Every query in flight listens for the end of the grace.
+  setMaxListeners(0, grace.signal);
   return {
     shuttingDown: false,
+    graceOver: grace.signal,
+    endGrace: () => grace.abort(),
     get openSubscriptions() {
       return open.size;
     },
@@ -41,11 +52,24 @@ export function createLifecycle(): Tracked {
   };
 }
 
-/** Counts open subscriptions, refuses one past the limit or during shutdown, and lets shutdown end them. */
-export function useSubscriptions(max: number, lifecycle: Lifecycle): Plugin {
+/**
+ * Counts open subscriptions, in all and per client (src/auth/caller.ts), refuses one past either
+ * limit or during shutdown, and lets shutdown end them. A place is taken when the subscription is
+ * asked for, before its first await, so that subscriptions asked for at once cannot all pass the
+ * check; it is given back if no stream comes of it, or when the stream ends.
+ */
+export function useSubscriptions(limits: { total: number; perClient: number }, lifecycle: Lifecycle): Plugin {
   const tracked = lifecycle as Tracked;
+  let taken = 0;
+  const byClient = new Map<string, number>();
+  const release = (key: string) => {
+    taken--;
+    const left = (byClient.get(key) ?? 1) - 1;
+    if (left > 0) byClient.set(key, left);
+    else byClient.delete(key);
+  };
   return {
-    onSubscribe({ setResultAndStopExecution }) {
+    onSubscribe({ args, setResultAndStopExecution }) {
       if (lifecycle.shuttingDown) {
         setResultAndStopExecution({
           errors: [
@@ -56,27 +80,43 @@ export function useSubscriptions(max: number, lifecycle: Lifecycle): Plugin {
         });
         return;
       }
-      if (lifecycle.openSubscriptions >= max) {
+      if (taken >= limits.total) {
         setResultAndStopExecution({
-          errors: [
-            limitExceeded("subscriptions", max, lifecycle.openSubscriptions + 1, "This server has too many open subscriptions"),
-          ],
+          errors: [limitExceeded("subscriptions", limits.total, taken + 1, "This server has too many open subscriptions")],
         });
         return;
       }
+      const { key } = (args.contextValue as unknown as { caller: { key: string } }).caller;
+      const mine = byClient.get(key) ?? 0;
+      if (mine >= limits.perClient) {
+        setResultAndStopExecution({
+          errors: [limitExceeded("subscriptionsPerClient", limits.perClient, mine + 1, "You have too many open subscriptions")],
+        });
+        return;
+      }
+      taken++;
+      byClient.set(key, mine + 1);
       return {
         onSubscribeResult({ result }) {
-          if (!(result && typeof result === "object" && Symbol.asyncIterator in result)) return;
+          if (!(result && typeof result === "object" && Symbol.asyncIterator in result)) {
+            release(key);
+            return;
+          }
           const untrack = tracked.track(result as AsyncIterator<unknown>);
-          return { onEnd: untrack };
+          return {
+            onEnd: () => {
+              untrack();
+              release(key);
+            },
+          };
         },
       };
     },
   };
 }
 
-/** Races a check against a time limit; the result names what failed and why. */
-async function probe(check: Check, timeoutMs: number): Promise<string> {
+/** Races a check against a time limit: undefined when it answered, else what failed and why. */
+async function probe(check: Check, timeoutMs: number): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -85,9 +125,9 @@ async function probe(check: Check, timeoutMs: number): Promise<string> {
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
-    return "ok";
+    return undefined;
   } catch (error) {
-    return `error: ${((error as Error).message ?? String(error)).trim().split("\n").at(-1)}`;
+    return ((error as Error).message ?? String(error)).trim().split("\n").at(-1);
   } finally {
     clearTimeout(timer);
   }
@@ -95,9 +135,18 @@ async function probe(check: Check, timeoutMs: number): Promise<string> {
 
 /**
  * `/ready`, answered before anything GraphQL happens. (`/health`, the process answering at all, is
- * yoga's own: 200 with an empty body, no database call.)
+ * yoga's own: 200 with an empty body, no database call.) The body says which dependency is
+ * unavailable, never why: the reason (a host, a port, a driver message) is for the operator, in
+ * the log, once when a dependency fails and once when it is back.
  */
-export function useHealth(checks: Record<string, Check>, lifecycle: Lifecycle, timeoutMs: number): Plugin {
+export function useHealth(checks: Record<string, Check>, lifecycle: Lifecycle, timeoutMs: number, logger: Logger): Plugin {
+  const failing = new Set<string>();
+  const note = (name: string, failure: string | undefined) => {
+    if (failure && !failing.has(name))
+      logger.warn({ check: name, reason: failure }, `/ready: ${name} is unavailable: ${failure}`);
+    else if (!failure && failing.delete(name)) logger.info({ check: name }, `/ready: ${name} is available again`);
+    if (failure) failing.add(name);
+  };
   const json = (fetchAPI: { Response: typeof Response }, status: number, body: object) =>
     new fetchAPI.Response(JSON.stringify(body), {
       status,
@@ -115,7 +164,13 @@ export function useHealth(checks: Record<string, Check>, lifecycle: Lifecycle, t
         return;
       }
       const results = Object.fromEntries(
-        await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await probe(check, timeoutMs)] as const)),
+        await Promise.all(
+          Object.entries(checks).map(async ([name, check]) => {
+            const failure = await probe(check, timeoutMs);
+            note(name, failure);
+            return [name, failure ? "unavailable" : "ok"] as const;
+          }),
+        ),
       );
       const ready = Object.values(results).every((result) => result === "ok");
       endResponse(

@@ -46,7 +46,7 @@ export function yogaLogger(logger: Logger) {
 interface RequestScope {
   requestId: string;
   logger: Logger;
-  operations: { name: string | undefined; strategy: string; statements: number }[];
+  operations: { name: string | undefined; strategy: string; statements: number; objects: number }[];
   codes: Set<string>;
 }
 
@@ -73,21 +73,53 @@ export function reportMasked(kind: "fault" | "bug", cause: unknown, fallback: Lo
   if (!logger) console.error(kind === "bug" ? "[shop-api] unexpected error:" : "[shop-api] database fault:", cause);
 }
 
+function newScope(logger: Logger, given: string | null): RequestScope {
+  return { requestId: given && CLIENT_ID.test(given) ? given : randomUUID(), logger, operations: [], codes: new Set() };
+}
+
+function noteCodes(scope: RequestScope | undefined, result: unknown): void {
+  for (const single of Array.isArray(result) ? result : [result]) {
+    for (const error of (single as { errors?: readonly GraphQLError[] } | undefined)?.errors ?? []) {
+      scope?.codes.add(String(error.extensions?.code ?? "NO_CODE"));
+    }
+  }
+}
+
+/**
+ * Runs one WebSocket operation in a request scope of its own, as an HTTP request gets (an id from
+ * the connection's `x-request-id` or a new one, its operations, its error codes), and writes its
+ * line once it has answered (a subscription: once its stream has started).
+ */
+export async function withOperationLog<R>(logger: Logger, given: string | null, run: () => Promise<R>): Promise<R> {
+  const scope = newScope(logger, given);
+  const started = performance.now();
+  let result: R | undefined;
+  try {
+    result = await scopes.run(scope, run);
+    noteCodes(scope, result);
+    return result;
+  } finally {
+    logger.info(
+      {
+        requestId: scope.requestId,
+        transport: "websocket",
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        operations: scope.operations.length ? scope.operations : undefined,
+        errors: scope.codes.size ? [...scope.codes] : undefined,
+      },
+      "request",
+    );
+  }
+}
+
 /** The plugin that gives each request its id and writes its line. */
 export function useRequestLog(logger: Logger): Plugin<Context> {
   const startedAt = new WeakMap<Request, number>();
   return {
     instrumentation: {
       request: ({ request }, wrapped) => {
-        const given = request.headers.get("x-request-id");
-        const scope: RequestScope = {
-          requestId: given && CLIENT_ID.test(given) ? given : randomUUID(),
-          logger,
-          operations: [],
-          codes: new Set(),
-        };
         startedAt.set(request, performance.now());
-        return scopes.run(scope, wrapped);
+        return scopes.run(newScope(logger, request.headers.get("x-request-id")), wrapped);
       },
     },
     onExecute: ({ args }) => ({
@@ -98,17 +130,11 @@ export function useRequestLog(logger: Logger): Plugin<Context> {
           name: getOperationAST(args.document, args.operationName)?.name?.value,
           strategy: context.strategy,
           statements: context.sql.statements.length,
+          objects: context.budget.objects,
         });
       },
     }),
-    onResultProcess: ({ result }) => {
-      const scope = scopes.getStore();
-      for (const single of Array.isArray(result) ? result : [result]) {
-        for (const error of (single as { errors?: readonly GraphQLError[] }).errors ?? []) {
-          scope?.codes.add(String(error.extensions?.code ?? "NO_CODE"));
-        }
-      }
-    },
+    onResultProcess: ({ result }) => noteCodes(scopes.getStore(), result),
     onResponse: ({ request, response }) => {
       const scope = scopes.getStore();
       if (!scope) return;

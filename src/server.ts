@@ -2,7 +2,7 @@
  * The entry point (`npm start`): read the configuration, build the app, listen, and shut down
  * without losing a write on SIGINT/SIGTERM (see App.close).
  */
-import { createApp } from "./app.js";
+import { createApp, shutdownHardMs } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 
 async function main() {
@@ -18,7 +18,7 @@ async function main() {
     closing = true;
     app.logger.info(`${signal}: finishing the requests in flight, then closing (at most ${config.shutdownGraceMs} ms)`);
     // A shutdown that hangs anyway (a stuck close) must still end the process.
-    setTimeout(() => process.exit(1), config.shutdownGraceMs + 5_000).unref();
+    setTimeout(() => process.exit(1), shutdownHardMs(config) + 5_000).unref();
     app.close().then(
       () => {
         app.logger.info("closed");

@@ -94,7 +94,8 @@ export class SqlRecorder {
 
   /**
    * `limit`: the statements one request may run; the next one is refused before it is sent.
-   * `signal`: aborted when the client has gone; from then on no statement is sent for it.
+   * `signal`: aborted when the request is stopped (its client gone, its deadline or a cap passed;
+   * see src/limits/budget.ts); from then on no statement is sent for it, and its reason is thrown.
    * `concurrency`: the statements it may have in flight at once outside a transaction.
    * `explain`: what this request's client is shown (see `Explain`).
    */
@@ -119,7 +120,10 @@ export class SqlRecorder {
 
   /** Counts a statement about to be sent; refuses it past the limit, or once the client has gone. */
   admit(): void {
-    if (this.signal?.aborted) throw new ShopError("CANCELLED", "The client went away; the request was stopped.");
+    if (this.signal?.aborted) {
+      const reason = this.signal.reason as unknown;
+      throw reason instanceof ShopError ? reason : new ShopError("CANCELLED", "The client went away; the request was stopped.");
+    }
     if (++this.started > this.limit) {
       throw new ShopError("LIMIT_EXCEEDED", `This request needs more than ${this.limit} SQL statements.`, {
         limit: "statements",

@@ -7,18 +7,18 @@
 import { useAPQ } from "@graphql-yoga/plugin-apq";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
-import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
 import { useContentEncoding } from "@whatwg-node/server";
-import { type DocumentNode, type ExecutionResult, GraphQLError, getOperationAST } from "graphql";
+import { type DocumentNode, type ExecutionResult, GraphQLError, getOperationAST, NoSchemaIntrospectionCustomRule } from "graphql";
 import {
   createLRUCache,
   createYoga,
   handleStreamOrSingleExecutionResult,
+  isAsyncIterable,
   type Plugin,
-  useExecutionCancellation,
   type YogaServerInstance,
 } from "graphql-yoga";
+import { clientAddress, type ServerContext, useCaller } from "./auth/caller.js";
 import type { Identify } from "./auth/viewer.js";
 import type { Config } from "./config.js";
 import { type Context, createContext } from "./context.js";
@@ -27,6 +27,7 @@ import type { PrismaClient } from "./generated/prisma/client.js";
 import { type GraphiQLAuth, graphiqlOptions, renderGraphiQL } from "./graphiql.js";
 import { useGraphiQLAssets } from "./graphiql-assets.js";
 import { type Check, type Lifecycle, useHealth, useSubscriptions } from "./lifecycle.js";
+import { boundLists, useBudget } from "./limits/budget.js";
 import { limitExceeded, useLimits } from "./limits/index.js";
 import type { RateLimit } from "./limits/rate.js";
 import { type Logger, useRequestLog, yogaLogger } from "./logging.js";
@@ -50,12 +51,7 @@ export interface ShopServerOptions {
   readinessChecks: Record<string, Check>;
 }
 
-/** What the Node server hands each request (yoga passes it through as the server context). */
-export interface ServerContext {
-  req?: { socket?: { remoteAddress?: string } };
-  /** Set by src/http.ts for WebSocket operations: the connection the operation arrived on. */
-  address?: string;
-}
+export type { ServerContext };
 
 export type ShopServer = YogaServerInstance<ServerContext, Context>;
 
@@ -198,28 +194,101 @@ function useSecurityHeaders(): Plugin {
   };
 }
 
-/** The client's address: the socket's, or the first X-Forwarded-For hop behind a trusted proxy. */
-function addressOf(request: Request, server: ServerContext, trustProxy: boolean): string {
-  const forwarded = trustProxy ? request.headers.get("x-forwarded-for")?.split(",")[0]?.trim() : undefined;
-  return forwarded || server.address || server.req?.socket?.remoteAddress || "unknown";
+/**
+ * A hash as the server keeps it: codegen's trusted-documents manifest names operations
+ * `sha256:<hex>`, Apollo's automatic persisted queries send the bare `<hex>`; both name one document.
+ */
+export const bareHash = (hash: string) => hash.replace(/^sha256:/, "");
+
+/**
+ * Persisted-query requests the plugins below would misread: only version 1 of the extension exists
+ * (an unknown version was run as a plain query), and a `sha256:` hash is taken as the bare one.
+ */
+function usePersistedQueryExtension(): Plugin {
+  return {
+    onParams({ params, setParams }) {
+      const persisted = (params.extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery;
+      if (persisted === undefined || persisted === null) return;
+      const { version, sha256Hash } = persisted as { version?: unknown; sha256Hash?: unknown };
+      if (version !== 1 || typeof sha256Hash !== "string") {
+        throw new GraphQLError("Only version 1 of the persistedQuery extension, with a sha256Hash string, is supported.", {
+          extensions: { code: "PERSISTED_QUERY_NOT_SUPPORTED", http: { status: 400 } },
+        });
+      }
+      if (sha256Hash.startsWith("sha256:")) {
+        setParams({
+          ...params,
+          extensions: { ...params.extensions, persistedQuery: { version, sha256Hash: bareHash(sha256Hash) } },
+        });
+      }
+    },
+  };
 }
 
 /** The trusted documents, or APQ (seeded with them) when the server also runs other operations. */
 function persistedOperationPlugins(config: Config, documents: Record<string, string>): Plugin[] {
+  const trusted = new Map(Object.entries(documents).map(([hash, document]) => [bareHash(hash), document]));
   if (config.persistedOperations.mode === "only") {
     return [
-      usePersistedOperations({ getPersistedOperation: (hash) => documents[hash] ?? null, allowArbitraryOperations: false }),
+      usePersistedQueryExtension(),
+      usePersistedOperations({
+        getPersistedOperation: (hash) => trusted.get(bareHash(hash)) ?? null,
+        allowArbitraryOperations: false,
+      }),
     ];
   }
-  const store = createLRUCache<string>({ max: 1000 + Object.keys(documents).length, ttl: 0 });
-  for (const [hash, document] of Object.entries(documents)) store.set(hash, document);
-  return [useAPQ({ store })];
+  const store = createLRUCache<string>({ max: 1000 + trusted.size, ttl: 0 });
+  for (const [hash, document] of trusted) store.set(hash, document);
+  return [usePersistedQueryExtension(), useAPQ({ store })];
 }
+
+/** graphql-js's "Did you mean …?" hints: with introspection off they would spell out the schema. */
+const SUGGESTION = / ?Did you mean [^?]*\?$/;
+
+function withoutSuggestion(error: Error): GraphQLError {
+  const { nodes, path, extensions } = error as GraphQLError;
+  if (!SUGGESTION.test(error.message) && error instanceof GraphQLError) return error;
+  return new GraphQLError(error.message.replace(SUGGESTION, ""), { nodes, path, extensions });
+}
+
+/**
+ * Introspection off, on every transport: the validation rule refuses `__schema` and `__type`
+ * (yoga's own plugin decides per HTTP request, so a WebSocket operation slipped past it), and the
+ * suggestions that would name fields, arguments and values go from every error.
+ */
+function useNoIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+      return ({ result, setResult }) => {
+        if (result.some((error) => SUGGESTION.test(error.message))) setResult(result.map(withoutSuggestion));
+      };
+    },
+    onExecutionResult({ result, setResult }) {
+      if (isAsyncIterable(result) || Array.isArray(result)) return;
+      const errors = (result as ExecutionResult).errors;
+      if (errors?.some((error) => SUGGESTION.test(error.message))) {
+        setResult({ ...(result as ExecutionResult), errors: errors.map(withoutSuggestion) });
+      }
+    },
+  };
+}
+
+/** True for a request from this machine that no proxy forwarded: only those get GraphiQL's demo tokens. */
+function fromThisMachine(request: Request, server: ServerContext, config: Config): boolean {
+  if (request.headers.has("x-forwarded-for") && config.trustProxy === false) return false;
+  const address = clientAddress(request.headers, server.address ?? server.req?.socket?.remoteAddress, config.trustProxy);
+  return /^(127\.|::1$|::ffff:127\.)/.test(address);
+}
+
+/** The schema with every list of objects under the request's budget (src/limits/budget.ts). */
+const boundSchema = boundLists(schema);
 
 /** Creates the server for a database client, an event bus and the identity of callers. */
 export function createShopServer(options: ShopServerOptions): ShopServer {
   const { config } = options;
-  const deps = { prisma: options.prisma, pubsub: options.pubsub, identify: options.identify, config };
+  const deps = { prisma: options.prisma, pubsub: options.pubsub, config };
+  const caller = useCaller({ identify: options.identify, rateLimit: options.rateLimit, trustProxy: config.trustProxy });
   const graphiqlAuth: GraphiQLAuth =
     config.auth.mode === "off"
       ? { mode: "off" }
@@ -227,12 +296,9 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
         ? { mode: "demo", tokens: options.identify.tokens, prisma: options.prisma }
         : { mode: "bring-your-own" };
   return createYoga<ServerContext, Context>({
-    schema,
-    context: async ({ request, ...server }) => {
-      const context = await createContext(deps, request.headers, request.signal);
-      await options.rateLimit(context.viewer, addressOf(request, server as ServerContext, config.trustProxy));
-      return context;
-    },
+    schema: boundSchema,
+    context: async ({ request, ...server }) =>
+      createContext(deps, await caller.callerOf(request, server as ServerContext), request.headers, request.signal),
     maskedErrors: { maskError: (error) => maskError(error, options.logger) },
     logging: yogaLogger(options.logger),
     // An origin not on the list gets no CORS headers at all (not even `null`).
@@ -247,7 +313,7 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
     plugins: [
       // The request's span around everything else, when traces are recorded.
       ...(tracing() ? [useTelemetry()] : []),
-      useHealth(options.readinessChecks, options.lifecycle, config.database.timeouts.poolMs),
+      useHealth(options.readinessChecks, options.lifecycle, config.database.timeouts.poolMs, options.logger),
       useRequestLog(options.logger),
       useBodyLimit(config.limits.bodyBytes),
       useBatchLimit(config.limits.batch),
@@ -255,16 +321,27 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
       useSecurityHeaders(),
       useGraphiQLDelivery(),
       ...(config.graphiql ? [useGraphiQLAssets("/graphql")] : []),
+      // Who is calling, and its rate limit, before anything of the operation is read.
+      caller,
       ...persistedOperationPlugins(config, options.persistedOperations),
       useLimits(config.limits),
-      ...(config.introspection ? [] : [useDisableIntrospection()]),
-      useSubscriptions(config.limits.subscriptions, options.lifecycle),
-      // A client that has gone stops its request: no further resolver runs (and no statement, see SqlRecorder).
-      useExecutionCancellation(),
+      ...(config.introspection ? [] : [useNoIntrospection()]),
+      useSubscriptions(
+        { total: config.limits.subscriptions, perClient: config.limits.subscriptionsPerClient },
+        options.lifecycle,
+      ),
       useDeferStream(),
+      // The run-time bound: the deadline, the objects in a response, and a stop (no further list is
+      // filled, no statement sent) when the client leaves or the shutdown's grace is over. After
+      // the executor's other plugins, so that it races the execution they set up.
+      useBudget({ timeoutMs: config.limits.requestTimeoutMs, shutdown: options.lifecycle.graceOver }),
       useSqlRecorder(config, options.logger),
     ],
     renderGraphiQL,
-    graphiql: config.graphiql ? () => graphiqlOptions(graphiqlAuth) : false,
+    // Demo tokens only for a browser on this machine; anyone else brings their own.
+    graphiql: config.graphiql
+      ? (request, server) =>
+          graphiqlOptions(fromThisMachine(request, server as ServerContext, config) ? graphiqlAuth : { mode: "bring-your-own" })
+      : false,
   });
 }

@@ -54,20 +54,39 @@ describe("loadConfig", () => {
 
   it("is open for development and closed for production: auth, GraphiQL, introspection, lazy, CORS", () => {
     expect(loadConfig({})).toMatchObject({
+      // Nothing outside this machine reaches a development server (nor GraphiQL's demo tokens).
+      host: "127.0.0.1",
       auth: { mode: "jwt", secret: { kind: "local", file: "./.data/jwt-secret" } },
       graphiql: true,
       introspection: true,
       lazyStrategy: "everyone",
       corsOrigins: [],
       persistedOperations: { mode: "off" },
-      limits: { depth: 12, aliases: 30, cost: 50_000, statements: 2000, nodeIds: 100, batch: 10, bodyBytes: 1024 * 1024 },
+      trustProxy: false,
+      limits: {
+        depth: 12,
+        aliases: 30,
+        cost: 100_000,
+        statements: 2000,
+        nodeIds: 100,
+        batch: 10,
+        bodyBytes: 1024 * 1024,
+        responseObjects: 100_000,
+        requestTimeoutMs: 15_000,
+        subscriptionsPerClient: 50,
+        subscriptions: 1000,
+        connections: 2000,
+      },
     });
+    expect(loadConfig({ HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
     const production = {
       NODE_ENV: "production",
       AUTH_JWKS_URL: "https://idp.example.com/jwks.json",
       AUTH_ISSUER: "https://idp.example.com/",
     };
     expect(loadConfig(production)).toMatchObject({
+      // A container's port is reached from outside it: all interfaces.
+      host: undefined,
       auth: { mode: "jwt", secret: undefined, jwksUrl: production.AUTH_JWKS_URL, issuer: production.AUTH_ISSUER },
       graphiql: false,
       introspection: false,

@@ -13,6 +13,8 @@ import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { clientAddress } from "../src/auth/caller.js";
+import { loadConfig } from "../src/config.js";
 import { ADMIN_TOUR, CUSTOMER_TOUR } from "../src/graphiql.js";
 import { statementsSent } from "../src/sql-recorder.js";
 import { gid } from "./support/ids.js";
@@ -25,12 +27,20 @@ import {
   type TestShop,
   testDatabaseKind,
 } from "./support/shop.js";
+import { overWebSocket, wsClient } from "./support/ws.js";
 
 let shop: TestShop;
+let server: { url: string; wsUrl: string };
+let ws: Awaited<ReturnType<typeof wsClient>>;
 beforeAll(async () => {
   shop = await createTestShop({ seed: { users: 6, products: 5, ordersPerUser: 3, itemsPerOrder: 2 } });
+  server = await listen(shop);
+  ws = await wsClient(server.wsUrl);
 });
-afterAll(() => shop?.close());
+afterAll(async () => {
+  await ws?.dispose();
+  await shop?.close();
+});
 
 /** Runs a request and returns its response and how many statements the process sent meanwhile. */
 async function measured(query: string, options: Parameters<TestShop["gql"]>[2] = {}, target = shop) {
@@ -39,14 +49,27 @@ async function measured(query: string, options: Parameters<TestShop["gql"]>[2] =
   return { response, statements: statementsSent() - before };
 }
 
-/** The one error of a refused request, which must be LIMIT_EXCEEDED for `limit` and have run no SQL. */
-async function refused(query: string, limit: string, options: Parameters<TestShop["gql"]>[2] = {}) {
-  const { response, statements } = await measured(query, options);
-  const error = errorOf(response);
-  expect(error.extensions).toMatchObject({ code: "LIMIT_EXCEEDED", limit });
-  expect(response.data).toBeUndefined();
-  expect(statements).toBe(0);
-  return error.extensions as { max: number; value: number };
+/**
+ * The one error of a refused request, which must be LIMIT_EXCEEDED for `limit` and have run no SQL,
+ * over HTTP and over WebSocket alike.
+ */
+async function refused(
+  query: string,
+  limit: string,
+  options: Parameters<TestShop["gql"]>[2] = {},
+  variables: Record<string, unknown> = {},
+) {
+  const before = statementsSent();
+  const response = await shop.gql(query, variables, options);
+  const overWs = await overWebSocket(options.strategy ? await wsClient(server.wsUrl, options) : ws, query, variables);
+  expect(statementsSent() - before).toBe(0);
+  for (const answer of [response, overWs]) {
+    const error = errorOf(answer);
+    expect(error.extensions).toMatchObject({ code: "LIMIT_EXCEEDED", limit });
+    expect(answer.data).toBeUndefined();
+  }
+  expect(errorOf(overWs).extensions).toEqual(errorOf(response).extensions);
+  return errorOf(response).extensions as { max: number; value: number };
 }
 
 const nest = (levels: number) =>
@@ -75,7 +98,11 @@ describe("limits checked before any SQL", () => {
   it("cost: the 151-byte query that fans out to millions of rows", async () => {
     const query = `{ products(first:50){ edges { node { orderItems(first:100){ order { items(first:100){ product { orderItems(first:100){ id } } } } } } } } }`;
     const { value } = await refused(query, "cost");
-    expect(value).toBe(1 + 50 * (1 + 100 * (1 + 1 * (1 + 100 * (1 + 1 * (1 + 100 * 0))))));
+    // Each list: 1 to load it, then per item 1 (an object in the response) plus what it nests.
+    const orderItems = 1 + 100 * (1 + 0);
+    const items = 1 + 100 * (1 + (1 + orderItems));
+    const productOrderItems = 1 + 100 * (1 + (1 + items));
+    expect(value).toBe(1 + 50 * (1 + productOrderItems));
   });
 
   it("cost, under lazy: a 124-byte query that would run 40,000 statements", async () => {
@@ -107,6 +134,72 @@ describe("limits checked before any SQL", () => {
         expect(res.errors?.map((e) => e.extensions?.code) ?? []).not.toContain("LIMIT_EXCEEDED");
       }
     }
+  });
+});
+
+/** `{ ...F<levels> }` where each fragment spreads the one before it twice: 2^levels copies of `base`. */
+function fragmentChain(levels: number, base: string, on = "Query", root = `{ ...F${levels} }`) {
+  let document = `${root} fragment F0 on ${on} { ${base} }`;
+  for (let i = 1; i <= levels; i++) document += ` fragment F${i} on ${on} { ...F${i - 1} ...F${i - 1} }`;
+  return document;
+}
+
+describe("limits a document cannot walk around", () => {
+  it("a 40-level fragment chain (1.6 KB) is counted in linear time and refused, and /health answers meanwhile", async () => {
+    const chain = fragmentChain(40, "a: __typename");
+    expect(chain.length).toBeLessThan(2000);
+    // /health is asked in the same moment: it must not wait behind the refusal.
+    const [{ value }, health] = await Promise.all([refused(chain, "aliases"), fetch(new URL("/health", server.url))]);
+    expect(value).toBe(2 ** 40);
+    expect(health.status).toBe(200);
+    // The same through the cost: each level doubles a list.
+    const lists = fragmentChain(40, "products(first: 1) { totalCount }");
+    expect((await refused(lists, "cost")).value).toBe(2 ** 40 * (1 + 1 * 1));
+  });
+
+  it("a list costs its page times its items, scalars-only items included: the 100-byte cycles are refused", async () => {
+    // A customer's: their orders, each order's customer (themselves), their orders again…
+    const mine = `{ me { orders(first:100){ id user { orders(first:100){ id user { orders(first:100){ id } } } } } } }`;
+    const orders = 1 + 100 * (1 + 0);
+    const level2 = 1 + 100 * (1 + (1 + orders));
+    // (Asked as the operator: the estimate does not depend on who asks, and a customer's token costs
+    // one statement, the check that its user exists, which would blur "no SQL".)
+    expect((await refused(mine, "cost")).value).toBe(1 + (1 + 100 * (1 + (1 + level2))));
+    const admins = `{ users(first:100){ edges { node { orders(first:100){ id user { orders(first:100){ id } } } } } } }`;
+    expect((await refused(admins, "cost")).value).toBe(1 + 100 * (1 + (1 + 100 * (1 + (1 + orders)))));
+  });
+
+  it("deferred parts cost what they would cost inline", async () => {
+    const inline = `{ users(first: 100) { edges { node { orders(first: 100) { items(first: 100) { id } } } } } }`;
+    const deferred = `{ users(first: 100) { edges { node { ... @defer { orders(first: 100) { items(first: 100) { id } } } } } } }`;
+    expect((await refused(deferred, "cost")).value).toBe((await refused(inline, "cost")).value);
+  });
+
+  it("the ids given to nodes are capped wherever nodes is selected: inline fragment, named fragment, alias", async () => {
+    const ids = Array.from({ length: 101 }, (_, i) => gid("Product", i + 1));
+    for (const query of [
+      `query($ids: [ID!]!) { ... on Query { nodes(ids: $ids) { id } } }`,
+      `query($ids: [ID!]!) { ...N } fragment N on Query { many: nodes(ids: $ids) { id } }`,
+      `query($ids: [ID!]!) { a: nodes(ids: ["${gid("Product", 1)}"]) { id } b: nodes(ids: $ids) { id } }`,
+    ]) {
+      expect(await refused(query, "nodeIds", {}, { ids })).toMatchObject({ max: 100, value: 101 });
+    }
+  });
+
+  it("@stream(initialCount:) below 0 is the client's mistake, refused before any SQL", async () => {
+    const before = statementsSent();
+    const literal = await shop.gql(`{ categoryStats @stream(initialCount: -1) { category } }`);
+    const variable = await shop.gql(`query($n: Int!) { categoryStats @stream(initialCount: $n) { category } }`, { n: -5 });
+    for (const response of [literal, variable]) {
+      expect(errorOf(response).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "initialCount" });
+    }
+    expect(statementsSent()).toBe(before);
+  });
+
+  it("a list literal nested 2,400 times (4.8 KB) is refused, not a stack overflow", async () => {
+    const query = `{ products(filter: { category: ${"[".repeat(2400)}"x"${"]".repeat(2400)} }) { totalCount } }`;
+    expect(query.length).toBeLessThan(5000);
+    expect(await refused(query, "nesting")).toMatchObject({ max: 256, value: 257 });
   });
 });
 
@@ -184,25 +277,26 @@ describe("subscriptions", () => {
 });
 
 describe("rate limits", () => {
+  /** Posts through a real socket (the rate limit counts by the address it comes from). */
+  const poster = (url: string) => async (headers: Record<string, string>) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/graphql-response+json", ...headers },
+      body: JSON.stringify({ query: "{ products(first: 1) { totalCount } }" }),
+    });
+    return {
+      status: response.status,
+      retryAfter: response.headers.get("retry-after"),
+      body: (await response.json()) as GraphQLResponse,
+    };
+  };
+
   it("count per identity, or per address when anonymous, and answer 429 with Retry-After", async () => {
     const limited = await createTestShop({
       seed: { users: 3, products: 1, ordersPerUser: 0, itemsPerOrder: 1 },
       env: { RATE_LIMIT_PER_MINUTE: "3", TRUST_PROXY: "1" },
     });
-    const post = async (headers: Record<string, string>) => {
-      const response = await limited.fetch(
-        new Request("http://shop.test/graphql", {
-          method: "POST",
-          headers: { "content-type": "application/json", accept: "application/graphql-response+json", ...headers },
-          body: JSON.stringify({ query: "{ products(first: 1) { totalCount } }" }),
-        }),
-      );
-      return {
-        status: response.status,
-        retryAfter: response.headers.get("retry-after"),
-        body: (await response.json()) as GraphQLResponse,
-      };
-    };
+    const post = poster((await listen(limited)).url);
     try {
       const alice = { authorization: `Bearer ${await limited.token({ customer: 1 })}` };
       for (let i = 0; i < 3; i++) expect((await post(alice)).status).toBe(200);
@@ -220,23 +314,66 @@ describe("rate limits", () => {
     }
   });
 
+  it("read the client's address from the right of X-Forwarded-For: a spoofed left part changes nothing", async () => {
+    // One trusted hop (the balancer, here the test itself) appends the address it saw; whatever
+    // the client wrote before it is not believed.
+    const limited = await createTestShop({ seed: false, env: { RATE_LIMIT_PER_MINUTE: "60", TRUST_PROXY: "1" } });
+    const post = poster((await listen(limited)).url);
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 80; i++) {
+        statuses.push((await post({ "x-forwarded-for": `10.${i}.0.1, 198.51.100.9` })).status);
+      }
+      expect(statuses.filter((status) => status === 200)).toHaveLength(60);
+      expect(statuses.slice(60)).toEqual(Array(20).fill(429));
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("trust only the proxies TRUST_PROXY names, by hops or by address", () => {
+    const from = (forwarded: string, socket: string, trust: string | undefined) =>
+      clientAddress(new Headers({ "x-forwarded-for": forwarded }), socket, loadConfig({ TRUST_PROXY: trust }).trustProxy);
+    // No proxy trusted: the header is ignored.
+    expect(from("203.0.113.1", "127.0.0.1", undefined)).toBe("127.0.0.1");
+    // Hops, counted from the socket leftwards.
+    expect(from("6.6.6.6, 203.0.113.1", "10.0.0.2", "1")).toBe("203.0.113.1");
+    expect(from("6.6.6.6, 203.0.113.1, 10.0.0.3", "10.0.0.2", "2")).toBe("203.0.113.1");
+    // Addresses: trusted ones are skipped, the first other one from the right is the client.
+    expect(from("6.6.6.6, 203.0.113.1, 10.0.0.3", "127.0.0.1", "loopback,10.0.0.0/8")).toBe("203.0.113.1");
+    // A socket that is not a trusted proxy is the client, whatever it writes.
+    expect(from("203.0.113.1", "198.51.100.7", "loopback")).toBe("198.51.100.7");
+    expect(() => loadConfig({ TRUST_PROXY: "true" })).toThrow(/TRUST_PROXY must be a number of proxy hops/);
+    expect(() => loadConfig({ TRUST_PROXY: "10.0.0.0/33" })).toThrow(/TRUST_PROXY/);
+  });
+
+  it("refuse a client over its limit before its document is parsed", async () => {
+    const limited = await createTestShop({ seed: false, env: { RATE_LIMIT_PER_MINUTE: "1" } });
+    const { url } = await listen(limited);
+    try {
+      expect((await poster(url)({})).status).toBe(200);
+      // A document that is not even GraphQL: over the limit, the answer is still RATE_LIMITED.
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ {{ not graphql" }),
+      });
+      expect(response.status).toBe(429);
+      expect(errorOf((await response.json()) as GraphQLResponse).extensions?.code).toBe("RATE_LIMITED");
+    } finally {
+      await limited.close();
+    }
+  });
+
   it.runIf(testDatabaseKind === "postgres" && process.env.TEST_REDIS_URL)("hold across instances through Redis", async () => {
     const env = { RATE_LIMIT_PER_MINUTE: "3", REDIS_URL: process.env.TEST_REDIS_URL!, TRUST_PROXY: "1" };
     const [a, b] = [await createTestShop({ seed: false, env }), await createTestShop({ seed: false, env })];
+    const [postA, postB] = [poster((await listen(a)).url), poster((await listen(b)).url)];
     // A fresh address per run, so a count left in Redis by an earlier run cannot interfere.
-    const address = `198.51.100.${Math.floor(Math.random() * 250) + 1}-${Date.now()}`;
+    const address = `198.51.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}`;
     try {
       const statuses = [];
-      for (const shopInstance of [a, b, a, b]) {
-        const res = await shopInstance.fetch(
-          new Request("http://shop.test/graphql", {
-            method: "POST",
-            headers: { "content-type": "application/json", "x-forwarded-for": address },
-            body: JSON.stringify({ query: "{ products(first: 1) { totalCount } }" }),
-          }),
-        );
-        statuses.push(res.status);
-      }
+      for (const post of [postA, postB, postA, postB]) statuses.push((await post({ "x-forwarded-for": address })).status);
       expect(statuses).toEqual([200, 200, 200, 429]);
     } finally {
       await a.close();

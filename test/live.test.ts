@@ -192,7 +192,7 @@ describe("an event with many subscribers", () => {
   beforeAll(async () => {
     crowd = await createTestShop({
       seed: { users: 5, products: 6, ordersPerUser: 1, itemsPerOrder: 1 },
-      env: { MAX_SUBSCRIPTIONS_PER_CONNECTION: "1000", MAX_SUBSCRIPTIONS: "2000" },
+      env: { MAX_SUBSCRIPTIONS_PER_CONNECTION: "1000", MAX_SUBSCRIPTIONS_PER_CLIENT: "1000", MAX_SUBSCRIPTIONS: "2000" },
     });
     ({ wsUrl } = await listen(crowd));
   });

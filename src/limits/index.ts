@@ -12,71 +12,81 @@ import {
   type FragmentDefinitionNode,
   GraphQLError,
   Kind,
+  Lexer,
   type OperationDefinitionNode,
   parse,
   type SelectionSetNode,
+  Source,
+  type Token,
+  TokenKind,
   type ValidationContext,
-  type ValueNode,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Limits } from "../config.js";
-import { estimate } from "./cost.js";
+import { ShopError } from "../errors.js";
+import { type Estimate, estimate } from "./cost.js";
 
 /** A refused request: which limit, its maximum, and what the request would have needed. */
-export function limitExceeded(limit: string, max: number, value: number, message: string): GraphQLError {
-  return new GraphQLError(`${message} (${limit}: ${value}, at most ${max}).`, {
-    extensions: { code: "LIMIT_EXCEEDED", limit, max, value, http: { status: 400 } },
+export function limitExceeded(limit: string, max: number, value: number, message: string): ShopError {
+  return new ShopError("LIMIT_EXCEEDED", `${message} (${limit}: ${value}, at most ${max}).`, {
+    limit,
+    max,
+    value,
+    http: { status: 400 },
   });
 }
 
-/** Counts aliases and directives over an operation, its fragments included (each fragment once per use). */
-function countIn(
-  context: ValidationContext,
-  selectionSet: SelectionSetNode,
-  seen: Set<string>,
-): { aliases: number; directives: number } {
-  let aliases = 0;
-  let directives = 0;
-  for (const selection of selectionSet.selections) {
-    directives += selection.directives?.length ?? 0;
-    if (selection.kind === Kind.FIELD) {
-      if (selection.alias) aliases++;
-      if (selection.selectionSet) {
-        const inner = countIn(context, selection.selectionSet, seen);
+/**
+ * Counts aliases and directives over an operation, its fragments included (each fragment once per
+ * use). Linear in the document: a fragment is counted once and its counts reused at every spread.
+ */
+function shapeOf(context: ValidationContext, operation: OperationDefinitionNode): Shape {
+  const byFragment = new Map<string, Shape>();
+  const count = (selectionSet: SelectionSetNode): Shape => {
+    let aliases = 0;
+    let directives = 0;
+    for (const selection of selectionSet.selections) {
+      directives += selection.directives?.length ?? 0;
+      let inner: Shape | undefined;
+      if (selection.kind === Kind.FIELD) {
+        if (selection.alias) aliases++;
+        if (selection.selectionSet) inner = count(selection.selectionSet);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        inner = count(selection.selectionSet);
+      } else {
+        inner = fragment(selection.name.value);
+      }
+      if (inner) {
         aliases += inner.aliases;
         directives += inner.directives;
       }
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const inner = countIn(context, selection.selectionSet, seen);
-      aliases += inner.aliases;
-      directives += inner.directives;
-    } else {
-      const fragment = context.getFragment(selection.name.value);
-      // A fragment that spreads itself is the validator's to report, not ours to loop on.
-      if (!fragment || seen.has(fragment.name.value)) continue;
-      const inner = countIn(context, fragment.selectionSet, new Set([...seen, fragment.name.value]));
-      aliases += inner.aliases;
-      directives += inner.directives + (fragment.directives?.length ?? 0);
     }
-  }
-  return { aliases, directives };
+    return { aliases, directives };
+  };
+  const fragment = (name: string): Shape => {
+    const known = byFragment.get(name);
+    if (known) return known;
+    // Marked before counting: a fragment that spreads itself is the validator's to report, not ours to loop on.
+    byFragment.set(name, { aliases: 0, directives: 0 });
+    const definition = context.getFragment(name);
+    const inner = definition ? count(definition.selectionSet) : { aliases: 0, directives: 0 };
+    const found = { aliases: inner.aliases, directives: inner.directives + (definition?.directives?.length ?? 0) };
+    byFragment.set(name, found);
+    return found;
+  };
+  return count(operation.selectionSet);
 }
 
-/** How many ids a `nodes(ids:)` argument holds, literal or variable. */
-function idCount(value: ValueNode, variables: Record<string, unknown>): number {
-  if (value.kind === Kind.LIST) return value.values.length;
-  if (value.kind === Kind.VARIABLE) {
-    const given = variables[value.name.value];
-    return Array.isArray(given) ? given.length : 0;
-  }
-  return 1;
+interface Shape {
+  aliases: number;
+  directives: number;
 }
 
 /** Aliases and directives: they depend on the document alone, so the validation cache may keep the verdict. */
 function shapeRule(limits: Limits) {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
-      const { aliases, directives } = countIn(context, operation.selectionSet, new Set());
+      const { aliases, directives } = shapeOf(context, operation);
       if (aliases > limits.aliases) context.reportError(limitExceeded("aliases", limits.aliases, aliases, "Too many aliases"));
       else if (directives > limits.directives) {
         context.reportError(limitExceeded("directives", limits.directives, directives, "Too many directives"));
@@ -107,16 +117,46 @@ function executionLimits(limits: Limits, args: ExecutionArgs): GraphQLError | un
   const root = operation && args.schema.getRootType(operation.operation);
   if (!operation || !root) return undefined;
   const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-  for (const selection of operation.selectionSet.selections) {
-    if (selection.kind !== Kind.FIELD || selection.name.value !== "nodes" || operation.operation !== "query") continue;
-    const ids = selection.arguments?.find((arg) => arg.name.value === "ids");
-    const count = ids ? idCount(ids.value, variables) : 0;
-    if (count > limits.nodeIds) return limitExceeded("nodeIds", limits.nodeIds, count, "Too many ids for nodes");
+  let found: Estimate;
+  try {
+    found = estimate(args.schema, fragments, operation.selectionSet, root, variables, args.contextValue);
+  } catch (error) {
+    if (error instanceof GraphQLError) return error;
+    throw error;
   }
-  const { cost, depth } = estimate(args.schema, fragments, operation.selectionSet, root, variables, args.contextValue);
+  const { cost, depth, nodeIds } = found;
+  if (nodeIds > limits.nodeIds) return limitExceeded("nodeIds", limits.nodeIds, nodeIds, "Too many ids for nodes");
   if (depth > limits.depth) return limitExceeded("depth", limits.depth, depth, "The query is too deep");
   if (cost > limits.cost) return limitExceeded("cost", limits.cost, cost, "The query may load too much");
   return undefined;
+}
+
+/**
+ * How deeply brackets may nest in a document: far more than any selection under MAX_DEPTH (100 at
+ * most) with its arguments needs, far less than what overflows graphql-js's recursive parser (a
+ * 4.8 KB list literal nested 2,400 times would, well under the token limit).
+ */
+export const MAX_NESTING = 256;
+
+/** Refuses a document whose `{`, `[` and `(` nest deeper than MAX_NESTING, before the parser recurses into it. */
+function checkNesting(source: string | Source, maxTokens: number): void {
+  const lexer = new Lexer(typeof source === "string" ? new Source(source) : source);
+  let depth = 0;
+  // Past the token limit the parser itself refuses the document (a LIMIT_EXCEEDED of its own).
+  for (let tokens = 0; tokens <= maxTokens; tokens++) {
+    let token: Token;
+    try {
+      token = lexer.advance();
+    } catch {
+      return; // a syntax error: the parser reports it, with its location
+    }
+    if (token.kind === TokenKind.EOF) return;
+    if (token.kind === TokenKind.BRACE_L || token.kind === TokenKind.BRACKET_L || token.kind === TokenKind.PAREN_L) {
+      if (++depth > MAX_NESTING) throw limitExceeded("nesting", MAX_NESTING, depth, "The document nests too deeply");
+    } else if (token.kind === TokenKind.BRACE_R || token.kind === TokenKind.BRACKET_R || token.kind === TokenKind.PAREN_R) {
+      depth--;
+    }
+  }
 }
 
 /** The envelop plugin that applies the limits. */
@@ -135,6 +175,7 @@ export function useLimits(limits: Limits): Plugin {
     onParse({ setParseFn }) {
       setParseFn((source, options) => {
         try {
+          checkNesting(source, limits.tokens);
           return parse(source, { ...options, maxTokens: limits.tokens });
         } catch (error) {
           if (error instanceof GraphQLError && /contains more th\w* \d+ tokens/.test(error.message)) {
