@@ -12,7 +12,7 @@ import { Redis } from "ioredis";
 import { createIdentify } from "./auth/viewer.js";
 import { type Config, ConfigError } from "./config.js";
 import { type Database, openDatabase, waitForDatabase } from "./db.js";
-import { createHttpServer } from "./http.js";
+import { createHttpServer, type SocketTimeouts } from "./http.js";
 import { createLifecycle, type Lifecycle } from "./lifecycle.js";
 import { createRateLimit } from "./limits/rate.js";
 import { createLogger, type Logger } from "./logging.js";
@@ -32,6 +32,8 @@ export interface AppOptions {
   migrate?: boolean;
   /** Records OpenTelemetry spans into this exporter (a test's in-memory one), whatever the configuration. */
   spanExporter?: SpanExporter;
+  /** Other socket timeouts than SOCKET_TIMEOUTS (a test that waits for one to pass). */
+  socketTimeouts?: Partial<SocketTimeouts>;
 }
 
 export interface App {
@@ -113,7 +115,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ...(config.redisUrl ? { redis: () => events.ping() } : {}),
     },
   });
-  const http = createHttpServer(yoga, { identify, limits: config.limits, logger });
+  const http = createHttpServer(yoga, { identify, limits: config.limits, logger, timeouts: options.socketTimeouts });
   return {
     config,
     logger,

@@ -121,8 +121,8 @@ subscription WatchOrders {
 const headers = (authorization?: string) =>
   JSON.stringify({ [STRATEGY_HEADER]: DEFAULT_STRATEGY, ...(authorization ? { Authorization: authorization } : {}) }, null, 2);
 
-/** The demo tokens last as long as a working week of tinkering; GraphiQL keeps its tabs between visits. */
-const DEMO_TOKEN_LIFETIME = "7d";
+/** The demo tokens last an hour: they are handed to whoever opens the page on this machine. */
+const DEMO_TOKEN_LIFETIME = "1h";
 
 /** How GraphiQL signs in: not at all (AUTH=off), with demo tokens (the local secret), or with yours. */
 export type GraphiQLAuth = { mode: "off" } | { mode: "demo"; tokens: Tokens; prisma: PrismaClient } | { mode: "bring-your-own" };

@@ -13,18 +13,30 @@ import { isAsyncIterable } from "graphql-yoga";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Identify } from "./auth/viewer.js";
 import type { Limits } from "./config.js";
+import { maskError } from "./errors.js";
 import { limitExceeded } from "./limits/index.js";
 import { type Logger, withOperationLog } from "./logging.js";
 import { STRATEGY_HEADER } from "./strategy.js";
 import type { ServerContext, ShopServer } from "./yoga.js";
 
-/** How long a client may take to send a request's headers, and its whole request. */
-export const HEADERS_TIMEOUT_MS = 10_000;
-export const REQUEST_TIMEOUT_MS = 30_000;
-/** How long an idle keep-alive connection stays open. */
-export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-/** How often a WebSocket is pinged; one that has not answered the previous ping is closed. */
-export const WEBSOCKET_PING_MS = 30_000;
+/** How long a connection may stay silent or slow, and how often a WebSocket is asked if it is there. */
+export interface SocketTimeouts {
+  /** A client's time to send a request's headers (a connection that sends nothing is closed then). */
+  headersMs: number;
+  /** Its time to send the whole request. */
+  requestMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveMs: number;
+  /** How often a WebSocket is pinged; one that has not answered the previous ping is closed. */
+  webSocketPingMs: number;
+}
+
+export const SOCKET_TIMEOUTS: SocketTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  keepAliveMs: 5_000,
+  webSocketPingMs: 30_000,
+};
 
 /** The connection params a WebSocket client may set as headers: what a browser cannot send on the upgrade. */
 const CONNECTION_PARAMS = new Set(["authorization", STRATEGY_HEADER, "x-request-id"]);
@@ -72,15 +84,19 @@ export interface HttpServer {
 }
 
 /** Creates the HTTP server, with graphql-ws attached on the GraphQL path. */
-export function createHttpServer(yoga: ShopServer, options: { identify: Identify; limits: Limits; logger: Logger }): HttpServer {
+export function createHttpServer(
+  yoga: ShopServer,
+  options: { identify: Identify; limits: Limits; logger: Logger; timeouts?: Partial<SocketTimeouts> },
+): HttpServer {
+  const timeouts = { ...SOCKET_TIMEOUTS, ...options.timeouts };
   let draining = false;
   const server = createServer(
     {
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
       // How often Node checks those timeouts (its default, 30 s, kept a silent socket for a minute).
-      connectionsCheckingInterval: 1_000,
+      connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
     },
     (request, response) => {
       if (needsLength(request)) {
@@ -95,11 +111,17 @@ export function createHttpServer(yoga: ShopServer, options: { identify: Identify
     },
   );
   server.maxConnections = options.limits.connections;
+  // From its first request on, a connection is held to the request and keep-alive timeouts instead.
+  server.on("request", (request: IncomingMessage) => request.socket.setTimeout(0));
+  server.on("upgrade", (request: IncomingMessage) => request.socket.setTimeout(0));
 
   const connections = new Set<Socket>();
   const settled: (() => void)[] = [];
   server.on("connection", (socket) => {
     connections.add(socket);
+    // Node's headersTimeout starts with a request's first byte: a connection that sends nothing at
+    // all is closed by this one (Node destroys a socket whose timeout nobody handles).
+    socket.setTimeout(timeouts.headersMs);
     socket.once("close", () => {
       connections.delete(socket);
       if (connections.size === 0) for (const resolve of settled.splice(0)) resolve();
@@ -122,7 +144,7 @@ export function createHttpServer(yoga: ShopServer, options: { identify: Identify
       alive.delete(socket);
       socket.ping();
     }
-  }, WEBSOCKET_PING_MS);
+  }, timeouts.webSocketPingMs);
   heartbeat.unref();
 
   const open = new WeakMap<object, number>();
@@ -168,6 +190,11 @@ export function createHttpServer(yoga: ShopServer, options: { identify: Identify
           signal: stop.signal,
         });
         const server: ServerContext = { address: ctx.extra.request.socket.remoteAddress };
+        const refuse = (errors: readonly GraphQLError[]) => {
+          operations.delete(id);
+          release();
+          return errors.map(forTheSocket);
+        };
         const result = await withOperationLog(options.logger, headers.get("x-request-id"), async () =>
           yoga.getResultForParams(
             {
@@ -181,15 +208,13 @@ export function createHttpServer(yoga: ShopServer, options: { identify: Identify
             },
             server,
           ),
-        );
+        ).catch((error: unknown) => ({ errors: [maskError(error, options.logger) as GraphQLError] }));
         // Refused before it ran (a limit, a persisted-only server, introspection, the rate): an error
         // message, as graphql-ws sends a validation error. An error a field raised is a result.
         if (!isAsyncIterable(result)) {
           const single = result as ExecutionResult;
           if (single.errors?.length && single.data === undefined && single.errors.every((error) => !error.path)) {
-            operations.delete(id);
-            release();
-            return single.errors.map((error) => forTheSocket(error as GraphQLError));
+            return refuse(single.errors as GraphQLError[]);
           }
         }
         return { schema: yoga.getEnveloped().schema, document: ANSWERED, rootValue: result };

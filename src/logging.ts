@@ -34,12 +34,22 @@ export function createLogger(config: Pick<Config, "logFormat" | "logLevel">): Lo
     : pino(options, pino.destination({ sync: true }));
 }
 
-/** Yoga's own logging (its warnings, its debug lines), through the same logger. */
+/**
+ * Yoga's own logging (its warnings, its debug lines), through the same logger. Yoga also logs, as
+ * an error, every error the mask rewrote; the mask (src/errors.ts) has already reported those it
+ * should (a bug as an error, a fault as a warning) and the rest are the client's mistakes, so
+ * yoga's copy of an error object is a debug line.
+ */
 export function yogaLogger(logger: Logger) {
   const at =
     (level: "debug" | "info" | "warn" | "error") =>
-    (...args: unknown[]) =>
-      logger[level](args.length === 1 ? args[0] : { details: args }, typeof args[0] === "string" ? args[0] : "yoga");
+    (...args: unknown[]) => {
+      const reported = level === "error" && args.length === 1 && args[0] instanceof Error;
+      logger[reported ? "debug" : level](
+        args.length === 1 ? args[0] : { details: args },
+        typeof args[0] === "string" ? args[0] : "yoga",
+      );
+    };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 

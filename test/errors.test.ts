@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capturedLog } from "./support/log.js";
-import { createTestShop, errorOf, type TestShop } from "./support/shop.js";
+import { createTestShop, errorOf, listen, type TestShop } from "./support/shop.js";
+import { overWebSocket, wsClient } from "./support/ws.js";
 
 let shop: TestShop;
 const log = capturedLog("info");
@@ -49,6 +50,8 @@ describe("a bug", () => {
       const error = logged.find((line) => line.level === 50);
       expect(error?.msg).toBe("unexpected error");
       expect(JSON.stringify(error?.err)).toMatch(/boom in a trigger/);
+      // Once: not again by yoga, which logs what the mask rewrote.
+      expect(lines.filter((line) => line.level >= 50)).toHaveLength(1);
       expect(logged.find((line) => line.msg === "request")?.errors).toEqual(["INTERNAL_SERVER_ERROR"]);
     } finally {
       await shop.prisma.$executeRawUnsafe(`DROP TRIGGER boom ON "User"`);
@@ -61,6 +64,7 @@ describe("a fault of the database", () => {
   it("is SERVICE_UNAVAILABLE, retryable, and a warning in the log", async () => {
     // The tables are gone (a database that is not migrated): the operator's problem, not a bug.
     await shop.prisma.$executeRawUnsafe(`ALTER TABLE "Product" RENAME TO "ProductGone"`);
+    const before = lines.length;
     try {
       const res = await shop.gql(
         `{ products(first: 1) { edges { node { name } } } }`,
@@ -70,8 +74,14 @@ describe("a fault of the database", () => {
       expect(errorOf(res)).toMatchObject({ extensions: { code: "SERVICE_UNAVAILABLE", retryable: true }, path: ["products"] });
       expect(JSON.stringify(res)).not.toMatch(/ProductGone|Product"|relation/);
       const logged = logOf("req-fault-1");
-      expect(logged.filter((line) => line.level >= 50)).toEqual([]);
       expect(logged.find((line) => line.level === 40)?.msg).toBe("database fault");
+      // One warning, and no error line from anyone (yoga logs what the mask rewrote).
+      expect(
+        lines
+          .slice(before)
+          .filter((line) => line.level >= 40)
+          .map((line) => line.msg),
+      ).toEqual(["database fault"]);
     } finally {
       await shop.prisma.$executeRawUnsafe(`ALTER TABLE "ProductGone" RENAME TO "Product"`);
     }
@@ -107,6 +117,27 @@ describe("the request log", () => {
     expect(line!.durationMs).toBeGreaterThan(0);
   });
 
+  it("has one line per WebSocket operation too, with the id the connection gives", async () => {
+    const { wsUrl } = await listen(shop);
+    const client = await wsClient(wsUrl, { strategy: "batched", headers: { "x-request-id": "ws-log-1" } });
+    try {
+      await overWebSocket(client, "query Customers { users(first: 2) { edges { node { orders { id } } } } }");
+      await overWebSocket(client, "{ nope }");
+    } finally {
+      await client.dispose();
+    }
+    const logged = logOf("ws-log-1");
+    expect(logged.map(({ msg, transport, operations, errors }) => ({ msg, transport, operations, errors }))).toEqual([
+      {
+        msg: "request",
+        transport: "websocket",
+        operations: [{ name: "Customers", strategy: "batched", statements: 2, objects: expect.any(Number) }],
+        errors: undefined,
+      },
+      { msg: "request", transport: "websocket", operations: undefined, errors: ["GRAPHQL_VALIDATION_FAILED"] },
+    ]);
+  });
+
   it("gives a request without an id one, and does not log client mistakes as errors", async () => {
     const response = await shop.fetch(
       new Request("http://shop.test/graphql", {
@@ -120,5 +151,68 @@ describe("the request log", () => {
     const logged = logOf(id);
     expect(logged.map((line) => [line.level, line.msg])).toEqual([[30, "request"]]);
     expect(logged[0]!.errors).toEqual(["BAD_USER_INPUT"]);
+  });
+});
+
+describe("client mistakes in the log", () => {
+  it("sixteen kinds of them: one info line each, with the code, and not one warning or error", async () => {
+    const admin = `Bearer ${await shop.token("admin")}`;
+    const customer = `Bearer ${await shop.token({ customer: 1 })}`;
+    const post = (body: string, headers: Record<string, string> = {}, method = "POST") =>
+      shop.fetch(
+        new Request(`http://shop.test/graphql${method === "GET" ? `?query=${encodeURIComponent(body)}` : ""}`, {
+          method,
+          headers: { "content-type": "application/json", authorization: admin, ...headers },
+          ...(method === "GET" ? {} : { body }),
+        }),
+      );
+    const json = (value: unknown) => JSON.stringify(value);
+    const taken = (await shop.prisma.user.findFirstOrThrow()).email;
+    const before = lines.length;
+    const responses = await Promise.all([
+      post(json({ query: `mutation { createUser(input: { name: "X", email: "x@example.com" }) { id } }` }), {
+        authorization: customer,
+      }),
+      post(json({ query: `mutation { createUser(input: { name: "X", email: "not an email" }) { id } }` })),
+      post(json({ query: `mutation { createUser(input: { name: "X", email: "${taken}" }) { id } }` })),
+      post(json({})),
+      post(json({ query: "{ __typename }", extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } })),
+      post(json({ extensions: { persistedQuery: { version: 1, sha256Hash: "1".repeat(64) } } })),
+      post(json({ query: "{ users(" })),
+      post(json({ query: "{ nope }" })),
+      post(json({ query: "{ __typename }" }), { authorization: "Bearer not-a-token" }),
+      post(json({ query: `mutation { restockProduct(id: "UHJvZHVjdDo5OTk5OQ==", quantity: 1) { id } }` })),
+      post(json({ query: `{ users { edges { node { ${"orders { user { ".repeat(8)}id${" } }".repeat(8)} } } } }` })),
+      post("{not json"),
+      post(json({ query: "{ __typename }" }), { "content-type": "text/xml" }),
+      post(json({ query: "query($n: Int!) { products(first: $n) { totalCount } }", variables: { n: "ten" } })),
+      post(`mutation { deleteUser(id: "VXNlcjox") { id } }`, {}, "GET"),
+      post(json({ query: `mutation { updateOrderStatus(id: "T3JkZXI6MQ==", status: PENDING) { id } }` })),
+    ]);
+    const ids = responses.map((response) => response.headers.get("x-request-id"));
+    expect(responses.map((response) => response.status).filter((status) => status >= 500)).toEqual([]);
+    const logged = lines.slice(before).filter((line) => ids.includes(line.requestId) || line.level >= 40);
+    expect(
+      logged.filter((line) => line.level >= 40).map((line) => `${line.level} ${line.msg} ${line.err?.message ?? ""}`),
+    ).toEqual([]);
+    expect(logged.filter((line) => line.msg === "request")).toHaveLength(16);
+    // Each line says what the client was told, never the client's own data (an email, say).
+    expect(JSON.stringify(logged)).not.toContain(taken);
+    expect(new Set(logged.flatMap((line) => line.errors ?? []))).toEqual(
+      new Set([
+        "FORBIDDEN",
+        "BAD_USER_INPUT",
+        "EMAIL_TAKEN",
+        "BAD_REQUEST",
+        "PERSISTED_QUERY_MISMATCH",
+        "PERSISTED_QUERY_NOT_FOUND",
+        "GRAPHQL_PARSE_FAILED",
+        "GRAPHQL_VALIDATION_FAILED",
+        "UNAUTHENTICATED",
+        "NOT_FOUND",
+        "LIMIT_EXCEEDED",
+        "INVALID_STATUS_TRANSITION",
+      ]),
+    );
   });
 });

@@ -5,10 +5,16 @@
  * GraphiQL page, and the production switches (GraphiQL, introspection, `extensions.sql`, the `lazy`
  * strategy). Every refused request that carried a mutation is shown to have written nothing.
  */
+import { mkdtempSync } from "node:fs";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { type As, createTestShop, dataOf, errorOf, type GraphQLResponse, listen, type TestShop } from "./support/shop.js";
+import { overWebSocket, wsClient } from "./support/ws.js";
 
 const SEED = { users: 3, products: 3, ordersPerUser: 1, itemsPerOrder: 1 };
 const ALLOWED = "https://shop.example.com";
@@ -27,9 +33,11 @@ let configured: TestShop;
 let production: TestShop;
 /** Production with every switch turned back on: GraphiQL, introspection, SQL for admins, `lazy` for admins. */
 let switchedOn: TestShop;
+/** Development as `npm start` runs it: the local secret, GraphiQL with demo tokens; two connections at most, quick timeouts. */
+let demo: TestShop;
 
 beforeAll(async () => {
-  [plain, configured, production, switchedOn] = await Promise.all([
+  [plain, configured, production, switchedOn, demo] = await Promise.all([
     createTestShop({ seed: SEED }),
     createTestShop({ seed: SEED, env: { CORS_ORIGINS: ALLOWED, MAX_BODY_BYTES: "2048" } }),
     // The harness sets SQL_EXPLAIN=1 for every shop; an empty value leaves it unset, so the
@@ -39,10 +47,19 @@ beforeAll(async () => {
       seed: SEED,
       env: { NODE_ENV: "production", SQL_EXPLAIN: "1", GRAPHIQL: "1", INTROSPECTION: "1", LAZY_STRATEGY: "1" },
     }),
+    createTestShop({
+      seed: SEED,
+      env: {
+        AUTH_JWT_SECRET: "",
+        AUTH_LOCAL_SECRET_FILE: join(mkdtempSync(join(tmpdir(), "shop-secret-")), "jwt-secret"),
+        MAX_CONNECTIONS: "2",
+      },
+      socketTimeouts: { headersMs: 1_500, webSocketPingMs: 200 },
+    }),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([plain?.close(), configured?.close(), production?.close(), switchedOn?.close()]);
+  await Promise.all([plain?.close(), configured?.close(), production?.close(), switchedOn?.close(), demo?.close()]);
 });
 
 interface Sent {
@@ -488,5 +505,91 @@ describe("production", () => {
       ),
     );
     expect(customer.extensions).toMatchObject({ code: "FORBIDDEN", field: "x-loading-strategy" });
+  });
+});
+
+describe("GraphiQL's demo tokens", () => {
+  /** The page as a browser at `address` gets it (the socket's address, as the Node server hands it over). */
+  const pageFor = async (address: string, headers: Record<string, string> = {}) => {
+    const response = await demo.app.yoga.fetch(new Request(ENDPOINT, { headers: { accept: "text/html", ...headers } }), {
+      req: { socket: { remoteAddress: address } },
+    });
+    const text = await response.text();
+    return [...text.matchAll(/Bearer (ey[\w-]+\.[\w-]+\.[\w-]+)/g)].map((match) => match[1]!);
+  };
+
+  it("go only to a browser on this machine, and last an hour", async () => {
+    const tokens = [...new Set(await pageFor("127.0.0.1"))];
+    expect(tokens).toHaveLength(2);
+    for (const token of tokens) {
+      const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString());
+      expect(claims.exp - claims.iat).toBe(3600);
+    }
+    expect(await pageFor("::1")).not.toEqual([]);
+    // Another machine, or this one's proxy forwarding someone else: a page without tokens.
+    expect(await pageFor("203.0.113.9")).toEqual([]);
+    expect(await pageFor("127.0.0.1", { "x-forwarded-for": "203.0.113.9" })).toEqual([]);
+  });
+});
+
+describe("connections", () => {
+  let served: { url: string; wsUrl: string };
+  beforeAll(async () => {
+    served = await listen(demo);
+  });
+
+  it("past MAX_CONNECTIONS a new one is closed at once; a silent one is closed when its headers are late", async () => {
+    const { url } = served;
+    const { port } = new URL(url);
+    const open = () => {
+      const socket = connect(Number(port), "127.0.0.1");
+      const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      socket.on("error", () => undefined);
+      return { socket, closed };
+    };
+    const [first, second] = [open(), open()];
+    await Promise.all([first, second].map(({ socket }) => new Promise((resolve) => socket.once("connect", resolve))));
+    const third = open();
+    await third.closed;
+    // The third was turned away while the first two, silent as they are, were still open.
+    expect(first.socket.destroyed).toBe(false);
+    expect(second.socket.destroyed).toBe(false);
+    // They send nothing: the server closes them once their headers are late (1.5 s here, 10 s by default).
+    await Promise.all([first.closed, second.closed]);
+  });
+
+  it("a WebSocket that stops answering pings is closed; one that answers stays", async () => {
+    const { wsUrl } = served;
+    const connectWs = (autoPong: boolean) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const socket = new WebSocket(wsUrl, "graphql-transport-ws", { autoPong });
+        socket.once("open", () => resolve(socket));
+        socket.once("error", reject);
+      });
+    const [silent, answering] = [await connectWs(false), await connectWs(true)];
+    await new Promise<void>((resolve) => silent.once("close", () => resolve()));
+    expect(answering.readyState).toBe(WebSocket.OPEN);
+    answering.close();
+  });
+});
+
+describe("WebSocket operations go through the same pipeline as HTTP", () => {
+  it("production: introspection is refused and errors suggest no field names, over HTTP and WebSocket", async () => {
+    const { wsUrl } = await listen(production);
+    const client = await wsClient(wsUrl, { as: "anonymous" });
+    try {
+      const introspection = await overWebSocket(client, "{ __schema { types { name fields { name } } } }");
+      expect(introspection.data).toBeUndefined();
+      expect(introspection.errors?.[0]).toMatchObject({ extensions: { code: "GRAPHQL_VALIDATION_FAILED" } });
+      expect(introspection.errors?.[0]?.message).toMatch(/introspection has been disabled/);
+      const typo = "{ prodcts { totalCount } }";
+      for (const answer of [await overWebSocket(client, typo), single(await postJson(production, typo))]) {
+        expect(answer.errors?.[0]?.message).toBe('Cannot query field "prodcts" on type "Query".');
+      }
+      // Development keeps the suggestions: they help whoever is building a client.
+      expect(single(await postJson(plain, typo)).errors?.[0]?.message).toMatch(/Did you mean "products"/);
+    } finally {
+      await client.dispose();
+    }
   });
 });

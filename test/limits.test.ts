@@ -276,6 +276,50 @@ describe("subscriptions", () => {
   });
 });
 
+describe("subscriptions per client", () => {
+  it("one client cannot take every place: past MAX_SUBSCRIPTIONS_PER_CLIENT it is refused, others are not", async () => {
+    const small = await createTestShop({
+      seed: { users: 2, products: 2, ordersPerUser: 0, itemsPerOrder: 1 },
+      env: { MAX_SUBSCRIPTIONS_PER_CLIENT: "3", MAX_SUBSCRIPTIONS_PER_CONNECTION: "100" },
+    });
+    const watch = `subscription { productStockChanged(productId: "${gid("Product", 1)}") { stock } }`;
+    const { wsUrl } = await listen(small);
+    const clients: Awaited<ReturnType<typeof wsClient>>[] = [];
+    try {
+      // Ten asked for at once, by one anonymous client over two connections: three are accepted.
+      const connections = [await wsClient(wsUrl, { as: "anonymous" }), await wsClient(wsUrl, { as: "anonymous" })];
+      clients.push(...connections);
+      const listening = small.subscribed("productStockChanged", 3);
+      const asked = Array.from({ length: 10 }, (_, i) => connections[i % 2]!.iterate({ query: watch }));
+      const refusals: (string | undefined)[] = [];
+      let sevenRefused!: () => void;
+      const seven = new Promise<void>((resolve) => (sevenRefused = resolve));
+      for (const operation of asked) {
+        operation.next().catch((errors: { extensions?: { limit?: string } }[]) => {
+          refusals.push(errors[0]?.extensions?.limit);
+          if (refusals.length === 7) sevenRefused();
+        });
+      }
+      await Promise.all([listening, seven]);
+      expect(refusals).toEqual(Array(7).fill("subscriptionsPerClient"));
+      expect(small.subscribers("productStockChanged")).toBe(3);
+      // Another client (an admin) still gets its place.
+      const admin = await wsClient(wsUrl);
+      clients.push(admin);
+      const adminListening = small.subscribed("productStockChanged");
+      const adminWatch = admin.iterate({ query: watch });
+      void adminWatch.next();
+      await adminListening;
+      expect(small.subscribers("productStockChanged")).toBe(4);
+      for (const operation of asked) await operation.return?.();
+      await adminWatch.return?.();
+    } finally {
+      for (const client of clients) await client.dispose();
+      await small.close();
+    }
+  });
+});
+
 describe("rate limits", () => {
   /** Posts through a real socket (the rate limit counts by the address it comes from). */
   const poster = (url: string) => async (headers: Record<string, string>) => {
@@ -296,7 +340,8 @@ describe("rate limits", () => {
       seed: { users: 3, products: 1, ordersPerUser: 0, itemsPerOrder: 1 },
       env: { RATE_LIMIT_PER_MINUTE: "3", TRUST_PROXY: "1" },
     });
-    const post = poster((await listen(limited)).url);
+    const served = await listen(limited);
+    const post = poster(served.url);
     try {
       const alice = { authorization: `Bearer ${await limited.token({ customer: 1 })}` };
       for (let i = 0; i < 3; i++) expect((await post(alice)).status).toBe(200);
@@ -309,6 +354,15 @@ describe("rate limits", () => {
       for (let i = 0; i < 3; i++) expect((await post({ "x-forwarded-for": "203.0.113.7" })).status).toBe(200);
       expect((await post({ "x-forwarded-for": "203.0.113.7" })).status).toBe(429);
       expect((await post({ "x-forwarded-for": "203.0.113.8" })).status).toBe(200);
+      // Over WebSocket the same allowance is spent: alice has none left.
+      const client = await wsClient(served.wsUrl, { as: { customer: 1 } });
+      try {
+        expect(errorOf(await overWebSocket(client, "{ products(first: 1) { totalCount } }")).extensions?.code).toBe(
+          "RATE_LIMITED",
+        );
+      } finally {
+        await client.dispose();
+      }
     } finally {
       await limited.close();
     }
@@ -407,6 +461,13 @@ describe("persisted operations", () => {
     expect(dataOf((await send(shop, { extensions: { persistedQuery } })).body)).toEqual({ products: { totalCount: 5 } });
     const mismatch = await send(shop, { query: "{ __typename }", extensions: { persistedQuery } });
     expect(errorOf(mismatch.body).extensions?.code).toBe("PERSISTED_QUERY_MISMATCH");
+    // Only version 1 of the extension exists: another is refused, not run as a plain query.
+    const version2 = await send(shop, { query, extensions: { persistedQuery: { ...persistedQuery, version: 2 } } });
+    expect(version2.status).toBe(400);
+    expect(errorOf(version2.body).extensions?.code).toBe("PERSISTED_QUERY_NOT_SUPPORTED");
+    // A hash in codegen's `sha256:` form names the same document.
+    const prefixed = await send(shop, { extensions: { persistedQuery: { version: 1, sha256Hash: `sha256:${sha256(query)}` } } });
+    expect(dataOf(prefixed.body)).toEqual({ products: { totalCount: 5 } });
   });
 
   it("PERSISTED_OPERATIONS=only runs the client's trusted documents and nothing else", async () => {
@@ -428,6 +489,20 @@ describe("persisted operations", () => {
         expect(res.body.errors?.length).toBe(1);
       }
       expect(statementsSent()).toBe(before);
+      // The same over WebSocket: the trusted document by its hash (codegen's `sha256:` form too), nothing else.
+      const client = await wsClient((await listen(strict)).wsUrl, { as: "anonymous" });
+      try {
+        for (const sha256Hash of [sha256(trusted), `sha256:${sha256(trusted)}`]) {
+          const answer = await overWebSocket(client, "", {}, { persistedQuery: { version: 1, sha256Hash } });
+          expect(dataOf(answer)).toEqual({ products: { totalCount: 0 } });
+        }
+        const arbitrary = await overWebSocket(client, "{ products(first: 1) { totalCount } }");
+        expect(arbitrary.data).toBeUndefined();
+        expect(errorOf(arbitrary).message).toBe("PersistedQueryOnly");
+      } finally {
+        await client.dispose();
+      }
+      expect(statementsSent()).toBe(before + 2);
     } finally {
       await strict.close();
     }

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import pg from "pg";
 import { inject } from "vitest";
-import { type App, createApp } from "../../src/app.js";
+import { type App, type AppOptions, createApp } from "../../src/app.js";
 import { createTokens } from "../../src/auth/tokens.js";
 import { loadConfig } from "../../src/config.js";
 import type { Logger } from "../../src/logging.js";
@@ -157,6 +157,7 @@ export async function createTestShop(
     env?: Record<string, string>;
     logger?: Logger;
     spanExporter?: SpanExporter;
+    socketTimeouts?: AppOptions["socketTimeouts"];
   } = {},
 ): Promise<TestShop> {
   const database = await freshDatabase();
@@ -172,7 +173,12 @@ export async function createTestShop(
     LOG_LEVEL: "silent",
     ...options.env,
   });
-  const app = await createApp(config, { eventTarget: events.target, logger: options.logger, spanExporter: options.spanExporter });
+  const app = await createApp(config, {
+    eventTarget: events.target,
+    logger: options.logger,
+    spanExporter: options.spanExporter,
+    socketTimeouts: options.socketTimeouts,
+  });
   if (options.seed) await seedShop(app.prisma, options.seed);
   return {
     app,
