@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { decodeJwt } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.js";
 import { UsageError } from "../src/cli/run.js";
@@ -39,6 +40,12 @@ describe.runIf(testDatabaseKind === "pglite")("npm run token", () => {
     const operator = (await token("--role", "admin")).stdout.trim().split("\n");
     expect(customer[0]).toContain(`user ${ada.id}`);
     expect(operator[0]).toContain("an operator");
+    // Each expires: after --expires, or an hour by default (the server refuses a token without exp).
+    const lifetime = (jwt: string) => {
+      const { iat, exp } = decodeJwt(jwt);
+      return exp! - iat!;
+    };
+    expect([lifetime(customer.at(-1)!), lifetime(operator.at(-1)!)]).toEqual([600, 3600]);
 
     const app = await createApp(loadConfig({ ...env, SEED_DEMO: "0", LOG_LEVEL: "silent" }));
     try {
