@@ -92,7 +92,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Traces from here on: the server's requests (the start-up's statements are not a request's).
   const spansTo = options.spanExporter ?? config.tracesUrl;
   const stopTelemetry = spansTo ? await startTelemetry("shop-api", spansTo).catch(closing(db)) : undefined;
-  const events = createShopPubSub(config.redisUrl, options.eventTarget);
+  const events = createShopPubSub({ logger, redisUrl: config.redisUrl, eventTarget: options.eventTarget });
   const identify = createIdentify(config.auth, db.prisma);
   const lifecycle = createLifecycle();
   // Rate limits are counted in Redis when there is one, so they hold across instances.
