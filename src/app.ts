@@ -58,6 +58,12 @@ export interface App {
 /** Opens everything the configuration names. The caller owns the result and must `close()` it. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
+  // Allowed on purpose (config.ts), but in production it must not go unnoticed.
+  if (config.production && config.auth.mode === "off") {
+    logger.warn(
+      "AUTH=off: every caller is an admin; no token is checked. Set AUTH_JWT_SECRET or AUTH_JWKS_URL (and unset AUTH) to require tokens.",
+    );
+  }
   // A configuration mistake stops the start before anything is opened.
   const persistedOperations = readPersistedOperations(config.persistedOperations.file);
   const log = (line: string) => logger.info(line);
