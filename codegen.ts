@@ -18,8 +18,8 @@ const config: CodegenConfig = {
       // to run exclusively (PERSISTED_OPERATIONS=only with PERSISTED_OPERATIONS_FILE).
       presetConfig: { persistedDocuments: true },
       config: {
-        // The custom scalars cross the wire as strings: exact money, ISO 8601 times.
-        scalars: { DateTime: "string", Decimal: "string" },
+        // Exact money and ISO 8601 times cross the wire as strings; SafeInt as a JSON number.
+        scalars: { DateTime: "string", Decimal: "string", SafeInt: "number" },
         enumsAsTypes: true,
         useTypeImports: true,
       },

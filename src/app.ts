@@ -60,6 +60,12 @@ export interface App {
 /** Opens everything the configuration names. The caller owns the result and must `close()` it. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
+  // Allowed on purpose (config.ts), but in production it must not go unnoticed.
+  if (config.production && config.auth.mode === "off") {
+    logger.warn(
+      "AUTH=off: every caller is an admin; no token is checked. Set AUTH_JWT_SECRET or AUTH_JWKS_URL (and unset AUTH) to require tokens.",
+    );
+  }
   // A configuration mistake stops the start before anything is opened.
   const persistedOperations = readPersistedOperations(config.persistedOperations.file);
   const log = (line: string) => logger.info(line);
@@ -94,7 +100,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Traces from here on: the server's requests (the start-up's statements are not a request's).
   const spansTo = options.spanExporter ?? config.tracesUrl;
   const stopTelemetry = spansTo ? await startTelemetry("shop-api", spansTo).catch(closing(db)) : undefined;
-  const events = createShopPubSub(config.redisUrl, options.eventTarget);
+  const events = createShopPubSub({ logger, redisUrl: config.redisUrl, eventTarget: options.eventTarget });
   const identify = createIdentify(config.auth, db.prisma);
   const lifecycle = createLifecycle();
   // Rate limits are counted in Redis when there is one, so they hold across instances.

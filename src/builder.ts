@@ -57,6 +57,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     Decimal: { Input: Prisma.Decimal; Output: Prisma.Decimal | string };
+    SafeInt: { Input: number; Output: number };
   };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;

@@ -49,20 +49,42 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * Takes the folder's lock file, or refuses naming the process that holds it. A lock left by a
- * process that no longer runs (killed, crashed) is taken over.
+ * When a process started, as Linux counts it (clock ticks since boot: field 22 of /proc/<pid>/stat),
+ * or undefined where there is no /proc or no such process.
+ */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Field 2, the command name, is in parentheses and may itself hold spaces and parentheses.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes the folder's lock file, or refuses naming the process that holds it. The file names the
+ * holder's PID and, on Linux, its start time: a lock left by a process that no longer runs (killed,
+ * crashed) is taken over, and so is one whose PID now belongs to another process (PIDs are reused,
+ * after a reboot in a container all the more). A lock of the older form, the PID alone, is read too.
  */
 function lockFolder(dir: string): () => void {
   // Beside the folder, not in it: the folder is PostgreSQL's own data directory.
   const file = `${dir.replace(/\/+$/, "")}.lock`;
+  const mine = `${process.pid} ${startTimeOf(process.pid) ?? ""}`.trim();
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(file, String(process.pid), { flag: "wx" });
+      writeFileSync(file, mine, { flag: "wx" });
       return () => rmSync(file, { force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = Number(readFileSync(file, "utf8"));
-      if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
+      const [pid = "", started] = readFileSync(file, "utf8").trim().split(/\s+/);
+      // Only a positive PID names a holder: `kill` reads 0 and -n as process groups.
+      const holder = /^\d+$/.test(pid) ? Number(pid) : 0;
+      const running = holder > 0 && holder !== process.pid && isRunning(holder);
+      const now = running ? startTimeOf(holder) : undefined;
+      const reused = started !== undefined && now !== undefined && now !== started;
+      if (running && !reused) {
         throw new DatabaseInUse(
           `The embedded database in ${dir} is in use by process ${holder} (a running server?); stop it first, or use PostgreSQL for more than one process.`,
         );

@@ -24,6 +24,12 @@ const UNAVAILABLE_KINDS = new Set([
   // Ours (sql-recorder.ts): every connection stayed busy for the pool timeout.
   "DatabaseBusy",
 ]);
+/**
+ * SQLSTATEs of waiting too long: a statement cancelled by statement_timeout (57014), a session
+ * ended by idle_in_transaction_session_timeout (25P03), which the server can hit before Prisma's own
+ * transaction timeout does since both are set to DATABASE_TRANSACTION_TIMEOUT_MS.
+ */
+const TIMEOUT_STATES = /^(57014|25P03)$/;
 /** SQLSTATEs of a server going away or not taking connections (classes 08, 53, 57P). */
 const UNAVAILABLE_STATES = /^(08\w{3}|53300|57P0[1-4])$/;
 const UNAVAILABLE_MESSAGES =
@@ -49,7 +55,7 @@ export function faultOf(error: unknown): Fault | undefined {
   for (const e of chain) {
     const kind = typeof e.kind === "string" ? e.kind : undefined;
     const state = String(e.originalCode ?? e.code ?? "");
-    if (state === "57014") return { code: "TIMEOUT", kind: state, detail: String(e.originalMessage ?? e.message ?? "") };
+    if (TIMEOUT_STATES.test(state)) return { code: "TIMEOUT", kind: state, detail: String(e.originalMessage ?? e.message ?? "") };
     if (kind && UNAVAILABLE_KINDS.has(kind)) return { code: "SERVICE_UNAVAILABLE", kind, detail: describe(e) };
     if (UNAVAILABLE_STATES.test(state)) return { code: "SERVICE_UNAVAILABLE", kind: state, detail: describe(e) };
   }

@@ -35,9 +35,16 @@ export const MAX_ORDER_LINES = 100;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
+/**
+ * A lone UTF-16 surrogate (a `\uD800` escape in JSON variables) is no character: PostgreSQL's UTF-8
+ * cannot hold it, and the driver would quietly store U+FFFD instead of what the client sent.
+ */
+const WELL_FORMED = { error: "must be valid Unicode (it has a lone UTF-16 surrogate)" };
+
 const text = (max: number) =>
   z
     .string()
+    .refine((value) => value.isWellFormed(), WELL_FORMED)
     .trim()
     .max(max, { error: `must be at most ${max} characters` })
     .refine((value) => !CONTROL.test(value), { error: "must not contain control characters" });
@@ -78,6 +85,7 @@ export const rules = {
   /** An email address, trimmed and lower-cased so uniqueness ignores case. */
   email: z
     .string()
+    .refine((value) => value.isWellFormed(), WELL_FORMED)
     .trim()
     .toLowerCase()
     .max(254, { error: "must be at most 254 characters" })

@@ -1,11 +1,13 @@
 /**
  * The shop's live events. Mutations publish them after their transaction commits; subscriptions
  * listen. In one process they travel in memory; with REDIS_URL they cross server instances through
- * Redis pub/sub. Events carry ids only: each subscriber reads the current row when it receives one.
+ * Redis pub/sub (and should Redis be out of reach, still to the subscribers of the instance that
+ * committed). Events carry ids only: each subscriber reads the current row when it receives one.
  */
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub, type PubSub } from "graphql-yoga";
 import { Redis } from "ioredis";
+import type { Logger } from "./logging.js";
 
 export type ShopEvents = {
   orderCreated: [{ orderId: number }];
@@ -24,10 +26,12 @@ export interface ShopEventBus {
 }
 
 /**
- * Creates the event bus: Redis-backed when a URL is given, in-process otherwise. An `eventTarget`
- * given by the caller (a test that wants to see subscribers arrive) replaces both.
+ * Creates the event bus: Redis-backed when `redisUrl` is given, in-process otherwise. An
+ * `eventTarget` given by the caller (a test that wants to see subscribers arrive) replaces both.
+ * Redis' troubles are warnings in `logger`.
  */
-export function createShopPubSub(redisUrl?: string, eventTarget?: EventTarget): ShopEventBus {
+export function createShopPubSub(options: { logger: Logger; redisUrl?: string; eventTarget?: EventTarget }): ShopEventBus {
+  const { logger, redisUrl, eventTarget } = options;
   const local = { close: async () => undefined, ping: async () => "in process" };
   if (eventTarget) return { pubsub: createPubSub<ShopEvents>({ eventTarget: eventTarget as never }), ...local };
   if (!redisUrl) return { pubsub: createPubSub<ShopEvents>(), ...local };
@@ -36,14 +40,28 @@ export function createShopPubSub(redisUrl?: string, eventTarget?: EventTarget): 
   const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   let closing = false;
   const report = (what: string) => (error: Error) => {
-    if (!closing) console.error(`[shop-api] Redis ${what}: ${error.message}`);
+    if (!closing) logger.warn(`Redis ${what}: ${error.message}`);
   };
   for (const client of [publishClient, subscribeClient]) client.on("error", report("connection"));
+  /**
+   * A PUBLISH that failed (Redis gone for longer than the command's retries) reaches no instance,
+   * not even this one, whose transaction did commit: its own subscribers still get the event, through
+   * the event target's own path for a message from Redis. (Should Redis have taken it after all, a
+   * subscriber reads the event twice; events carry ids, so that costs a re-read, not a wrong answer.)
+   */
+  const publishFailed = (channel: string, message: string) => (error: Error) => {
+    if (closing) return;
+    logger.warn(
+      { topic: channel },
+      `Redis PUBLISH of ${channel} failed (${error.message}): delivered to this instance's subscribers only`,
+    );
+    subscribeClient.emit("message", channel, message);
+  };
   return {
     pubsub: createPubSub<ShopEvents>({
       eventTarget: createRedisEventTarget({
-        publishClient: guarded(publishClient, report),
-        subscribeClient: guarded(subscribeClient, report),
+        publishClient: guarded(publishClient, report, publishFailed),
+        subscribeClient: guarded(subscribeClient, report, publishFailed),
       }),
     }),
     async close() {
@@ -58,15 +76,22 @@ export function createShopPubSub(redisUrl?: string, eventTarget?: EventTarget): 
 /**
  * The Redis event target fires PUBLISH, SUBSCRIBE and UNSUBSCRIBE without awaiting them; a command
  * that fails (Redis gone, or closed under a subscription that ends during shutdown) would be an
- * unhandled rejection, which ends a Node process. Here each one's failure is reported instead.
+ * unhandled rejection, which ends a Node process. Here each one's failure is handled instead: a
+ * PUBLISH's by `publishFailed`, the others' by a report.
  */
-function guarded(client: Redis, report: (what: string) => (error: Error) => void): Redis {
+function guarded(
+  client: Redis,
+  report: (what: string) => (error: Error) => void,
+  publishFailed: (channel: string, message: string) => (error: Error) => void,
+): Redis {
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (prop === "publish" || prop === "subscribe" || prop === "unsubscribe") {
         return (...args: unknown[]) =>
-          (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch(report(String(prop)));
+          (value as (...a: unknown[]) => Promise<unknown>)
+            .apply(target, args)
+            .catch(prop === "publish" ? publishFailed(String(args[0]), String(args[1])) : report(String(prop)));
       }
       return typeof value === "function" ? value.bind(target) : value;
     },

@@ -51,10 +51,19 @@ const customer = (): As => ({ customer: me.id });
 /** Signs a token the way an identity provider would, with any claims and key. */
 async function sign(
   claims: Record<string, unknown>,
-  options: { secret?: string; expiresIn?: string | number; issuer?: string; audience?: string; alg?: string } = {},
+  options: {
+    secret?: string;
+    /** When it expires; null for no `exp` at all. */
+    expiresIn?: string | number | null;
+    /** `iat`, in seconds since the epoch (default: now). */
+    issuedAt?: number;
+    issuer?: string;
+    audience?: string;
+    alg?: string;
+  } = {},
 ) {
-  let jwt = new SignJWT(claims).setProtectedHeader({ alg: options.alg ?? "HS256" }).setIssuedAt();
-  jwt = jwt.setExpirationTime(options.expiresIn ?? "5m");
+  let jwt = new SignJWT(claims).setProtectedHeader({ alg: options.alg ?? "HS256" }).setIssuedAt(options.issuedAt);
+  if (options.expiresIn !== null) jwt = jwt.setExpirationTime(options.expiresIn ?? "5m");
   if (options.issuer) jwt = jwt.setIssuer(options.issuer);
   if (options.audience) jwt = jwt.setAudience(options.audience);
   return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_SECRET));
@@ -102,6 +111,8 @@ describe("tokens over HTTP", () => {
     ["a customer token without sub", () => sign({ role: "customer" }), "sub"],
     ["an unknown role", () => sign({ sub: "1", role: "superuser" }), "role"],
     ["a user that does not exist", () => sign({ sub: "987654", role: "customer" }), "does not exist"],
+    ["without exp", () => sign({ sub: "1", role: "customer" }, { expiresIn: null }), "no exp claim"],
+    ["issued two minutes from now", () => sign({ role: "admin" }, { issuedAt: Math.floor(Date.now() / 1000) + 120 }), "iat"],
   ])("refuses a token that is %s with 401 UNAUTHENTICATED", async (_, token, reason) => {
     const res = await withAuthorization(`Bearer ${await token()}`);
     expect(res.status).toBe(401);
@@ -109,6 +120,38 @@ describe("tokens over HTTP", () => {
     expect(errorOf(res.body).extensions?.code).toBe("UNAUTHENTICATED");
     expect(errorOf(res.body).message).toContain(reason);
     expect(res.body.data).toBeUndefined();
+  });
+
+  it("requires exp and an iat at most 60 s ahead of the server's clock, and says which is wrong", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const refusal = async (token: string) => {
+      const res = await withAuthorization(`Bearer ${token}`);
+      return [res.status, errorOf(res.body).extensions?.code, errorOf(res.body).message];
+    };
+    expect(await refusal(await sign({ role: "admin" }, { expiresIn: null }))).toEqual([
+      401,
+      "UNAUTHENTICATED",
+      "The token has no exp claim: tokens that never expire are not accepted.",
+    ]);
+    // Far in the future, to outlive a short exp by its iat: still refused.
+    expect(await refusal(await sign({ role: "admin" }, { issuedAt: now + 365 * 86_400, expiresIn: now + 366 * 86_400 }))).toEqual(
+      [
+        401,
+        "UNAUTHENTICATED",
+        "The token's iat claim is more than 60 s in the future: it cannot have been issued yet (check the issuer's clock).",
+      ],
+    );
+    expect((await refusal(await sign({ role: "admin" }, { issuedAt: now + 61 })))[0]).toBe(401);
+    // Within the allowed clock skew, and a token without iat (nothing requires one): accepted.
+    for (const token of [
+      await sign({ role: "admin" }, { issuedAt: now + 30 }),
+      await new SignJWT({ role: "admin" })
+        .setProtectedHeader({ alg: "HS256" })
+        .setExpirationTime("5m")
+        .sign(new TextEncoder().encode(TEST_SECRET)),
+    ]) {
+      expect((await withAuthorization(`Bearer ${token}`)).status).toBe(200);
+    }
   });
 
   it("refuses a token of an inactive user, and a header that is not a bearer token", async () => {
@@ -156,7 +199,28 @@ describe("tokens over HTTP", () => {
       ).toEqual({
         users: { totalCount: 0 },
       });
-      // Signed by another key, or an HS256 token that tries to use the public key as a secret.
+      // Signed by another key, without exp, issued in the future, or an HS256 token that tries to
+      // use the public key as a secret.
+      const noExp = await new SignJWT({ role: "admin" }).setProtectedHeader({ alg: "ES256", kid: "k1" }).sign(privateKey);
+      const future = await new SignJWT({ role: "admin" })
+        .setProtectedHeader({ alg: "ES256", kid: "k1" })
+        .setIssuedAt(Math.floor(Date.now() / 1000) + 3600)
+        .setExpirationTime("2h")
+        .sign(privateKey);
+      for (const [token, message] of [
+        [noExp, "The token has no exp claim: tokens that never expire are not accepted."],
+        [
+          future,
+          "The token's iat claim is more than 60 s in the future: it cannot have been issued yet (check the issuer's clock).",
+        ],
+      ] as const) {
+        const res = await withAuthorization(`Bearer ${token}`, undefined, provider);
+        expect([res.status, errorOf(res.body).extensions?.code, errorOf(res.body).message]).toEqual([
+          401,
+          "UNAUTHENTICATED",
+          message,
+        ]);
+      }
       for (const bad of [
         await es256(other.privateKey),
         await sign({ role: "admin" }, { secret: JSON.stringify(jwk).padEnd(32) }),

@@ -3,11 +3,12 @@
  * accepts, and the embedded database refuses a second process instead of letting two writers lose
  * each other's work; `npm run bench` runs on an empty PostgreSQL database.
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { decodeJwt } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.js";
 import { UsageError } from "../src/cli/run.js";
@@ -16,7 +17,14 @@ import { loadConfig } from "../src/config.js";
 import { DatabaseInUse, openDatabase } from "../src/db.js";
 import { migrate } from "../src/migrate.js";
 import { seedShop } from "../src/seed.js";
+import { START_TIMEOUT_MS, startServer } from "./support/process.js";
 import { onTestServer, testDatabaseKind } from "./support/shop.js";
+
+/** A process's start time as Linux counts it: field 22 of /proc/<pid>/stat (after the command name). */
+function startTimeOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!;
+}
 
 const dir = mkdtempSync(join(tmpdir(), "shop-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,6 +47,12 @@ describe.runIf(testDatabaseKind === "pglite")("npm run token", () => {
     const operator = (await token("--role", "admin")).stdout.trim().split("\n");
     expect(customer[0]).toContain(`user ${ada.id}`);
     expect(operator[0]).toContain("an operator");
+    // Each expires: after --expires, or an hour by default (the server refuses a token without exp).
+    const lifetime = (jwt: string) => {
+      const { iat, exp } = decodeJwt(jwt);
+      return exp! - iat!;
+    };
+    expect([lifetime(customer.at(-1)!), lifetime(operator.at(-1)!)]).toEqual([600, 3600]);
 
     const app = await createApp(loadConfig({ ...env, SEED_DEMO: "0", LOG_LEVEL: "silent" }));
     try {
@@ -87,6 +101,52 @@ describe.runIf(testDatabaseKind === "pglite")("the embedded database", () => {
     writeFileSync(`${folder}.lock`, "2147483646");
     const db = await openDatabase(config);
     await db.close();
+  });
+
+  it(
+    "is refused while a server holds it, with the holder's PID and start time in the lock",
+    async () => {
+      const folder = join(dir, "served");
+      const server = startServer({ DATABASE_URL: `file:${folder}`, SEED_DEMO: "0", AUTH: "off" });
+      try {
+        await server.ready();
+        const [pid, started, ...rest] = readFileSync(`${folder}.lock`, "utf8").split(" ");
+        expect([Number(pid), started, rest]).toEqual([server.child.pid, startTimeOf(server.child.pid!), []]);
+        const config = loadConfig({ DATABASE_URL: `file:${folder}` }).database;
+        await expect(openDatabase(config)).rejects.toThrow(`is in use by process ${server.child.pid} `);
+        // Killed, it leaves its lock behind; nobody runs as that PID any more, so the lock is stale.
+        server.child.kill("SIGKILL");
+        await server.exited;
+        expect(existsSync(`${folder}.lock`)).toBe(true);
+        const db = await openDatabase(config);
+        await db.close();
+      } finally {
+        await server.stop();
+      }
+    },
+    START_TIMEOUT_MS + 30_000,
+  );
+
+  it("is taken over from a lock whose PID another process now runs as (a reused PID)", async () => {
+    const folder = join(dir, "reused");
+    const config = loadConfig({ DATABASE_URL: `file:${folder}` }).database;
+    const stranger = spawn("sleep", ["60"]);
+    try {
+      const pid = stranger.pid!;
+      const started = startTimeOf(pid)!;
+      expect(started).toMatch(/^\d+$/);
+      // The lock as its holder wrote it, with the stranger's own start time: refused.
+      writeFileSync(`${folder}.lock`, `${pid} ${started}`);
+      await expect(openDatabase(config)).rejects.toThrow(`is in use by process ${pid} `);
+      // The same PID, started at another time: the holder is gone and the PID went to someone else.
+      writeFileSync(`${folder}.lock`, `${pid} ${Number(started) - 1}`);
+      const db = await openDatabase(config);
+      expect(readFileSync(`${folder}.lock`, "utf8")).toBe(`${process.pid} ${startTimeOf(process.pid)}`);
+      await db.close();
+      expect(existsSync(`${folder}.lock`)).toBe(false);
+    } finally {
+      stranger.kill();
+    }
   });
 });
 

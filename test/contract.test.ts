@@ -33,12 +33,17 @@ describe("src/schema.graphql", () => {
     expect(readFileSync(SCHEMA_FILE, "utf8")).toBe(printedSchema());
   });
 
-  it("is the schema the server serves, directives included (@defer, @stream)", async () => {
-    const introspection = dataOf<IntrospectionQuery>(await shop.gql(getIntrospectionQuery({ descriptions: true })));
+  it("is the schema the server serves, directives included (@defer, @stream, @specifiedBy)", async () => {
+    const introspection = dataOf<IntrospectionQuery>(
+      await shop.gql(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true })),
+    );
     const served = printSchema(lexicographicSortSchema(buildClientSchema(introspection)));
     expect(`${served}\n`).toBe(readFileSync(SCHEMA_FILE, "utf8"));
     expect(served).toContain("directive @defer(");
     expect(served).toContain("directive @stream(");
+    expect(served).toContain(
+      'scalar SafeInt @specifiedBy(url: "https://www.ecma-international.org/ecma-262/#sec-number.issafeinteger")',
+    );
   });
 
   it("describes every type, field, argument, input field and enum value", () => {

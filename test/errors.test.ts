@@ -2,6 +2,7 @@
  * Unexpected failures reach the client masked, with a stable code, and reach the log with their
  * cause and the request id; faults of the database are SERVICE_UNAVAILABLE (a warning, not an
  * error); expected client errors are never logged as errors; every response says its request id.
+ * A production server that checks no token says so when it starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capturedLog } from "./support/log.js";
@@ -214,5 +215,25 @@ describe("client mistakes in the log", () => {
         "INVALID_STATUS_TRANSITION",
       ]),
     );
+  });
+});
+
+describe("the start-up log", () => {
+  const AUTH_OFF =
+    "AUTH=off: every caller is an admin; no token is checked. Set AUTH_JWT_SECRET or AUTH_JWKS_URL (and unset AUTH) to require tokens.";
+
+  /** The warnings a shop started with `env` logs before it serves anything. */
+  async function startWarnings(env: Record<string, string>) {
+    const started = capturedLog("warn");
+    const opened = await createTestShop({ seed: false, env, logger: started.logger });
+    await opened.close();
+    return started.lines.map((line) => [line.level, line.msg]);
+  }
+
+  it("warns once, in production, that AUTH=off lets every caller in as an admin", async () => {
+    expect(await startWarnings({ NODE_ENV: "production", AUTH: "off" })).toEqual([[40, AUTH_OFF]]);
+    // Nothing to warn about: tokens are checked, or AUTH=off on a developer's machine.
+    expect(await startWarnings({ NODE_ENV: "production" })).toEqual([]);
+    expect(await startWarnings({ AUTH: "off" })).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
 /**
  * Faults caused for real, on PostgreSQL: a server that is not there, a database that is missing or
- * not migrated, statements and transactions that wait too long, a pool that is full, a database
- * that goes away for ten seconds under a steady load and comes back, and Redis lost under a
- * subscription. Each answer is a code a client can act on, the process keeps serving, and no unit of
- * stock is lost.
+ * not migrated, statements and transactions that wait too long, a session the server ends for
+ * idling in a transaction, a pool that is full, a database that goes away for ten seconds under a
+ * steady load and comes back, and Redis lost under a subscription. Each answer is a code a client
+ * can act on, the process keeps serving, and no unit of stock is lost.
  */
 
 import { execFile } from "node:child_process";
@@ -14,9 +14,12 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "../src/app.js";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { maskError } from "../src/errors.js";
+import { faultOf } from "../src/faults.js";
 import { seedShop } from "../src/seed.js";
 import { statementsSent } from "../src/sql-recorder.js";
 import { gid } from "./support/ids.js";
+import { capturedLog } from "./support/log.js";
 import { tcpProxy } from "./support/proxy.js";
 import {
   dataOf,
@@ -297,6 +300,73 @@ describe.runIf(testDatabaseKind === "postgres")("timeouts instead of hangs", () 
     expect(dataOf((await ask(app, `{ products(first: 1) { totalCount } }`)).body)).toEqual({ products: { totalCount: 10 } });
     const after = (await app.prisma.product.aggregate({ _sum: { stock: true } }))._sum.stock;
     expect(after).toBe(stockBefore - without.placed - capped.placed);
+  });
+});
+
+describe.runIf(testDatabaseKind === "postgres")("a session the server ends for idling in a transaction (25P03)", () => {
+  /** Resolves once PostgreSQL no longer runs the backend `pid`. */
+  const ended = (pid: number) =>
+    waitFor(() =>
+      onTestServer(async (client) => (await client.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [pid])).rowCount === 0),
+    );
+
+  it("is TIMEOUT, retryable, as PostgreSQL reports it to the connection", async () => {
+    const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    // The listener stays: the hang-up that follows the server's report is an error event too.
+    const first = new Promise<Error>((resolve) => client.on("error", resolve));
+    await client.connect();
+    try {
+      await client.query("SET idle_in_transaction_session_timeout = 50");
+      await client.query("BEGIN");
+      const error = await first;
+      expect(error).toMatchObject({ code: "25P03", severity: "FATAL" });
+      expect(faultOf(error)).toEqual({ code: "TIMEOUT", kind: "25P03", detail: error.message });
+      const log = capturedLog("warn");
+      expect(maskError(error, log.logger)).toMatchObject({ extensions: { code: "TIMEOUT", retryable: true } });
+      expect(log.lines).toMatchObject([{ level: 40, msg: "database fault", err: { code: "25P03" } }]);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  });
+
+  it("is TIMEOUT through Prisma when the next statement crosses the server's hang-up, and the pool recovers", async () => {
+    const database = await freshDatabase();
+    const proxy = await tcpProxy({ host: serverUrl!.hostname, port: Number(serverUrl!.port || 5432) });
+    // The server's idle_in_transaction_session_timeout is DATABASE_TRANSACTION_TIMEOUT_MS; Prisma's
+    // own timeout is the same, so either may end a transaction first. This one lets the server win.
+    const app = await createApp(
+      loadConfig({ ...BASE, DATABASE_URL: through(database.url, proxy.port), DATABASE_TRANSACTION_TIMEOUT_MS: "200" }),
+    );
+    try {
+      const failure = await app.prisma
+        .$transaction(
+          async (tx) => {
+            const [backend] = await tx.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+            proxy.hold();
+            await ended(backend!.pid);
+            // The statement leaves before the server's farewell arrives: it is that statement's answer.
+            // (`then` sends it: a Prisma query is sent when it is first awaited.)
+            const next = tx.$queryRaw`SELECT 1`.then(() => undefined);
+            await proxy.clientSent();
+            proxy.release();
+            await next;
+          },
+          { timeout: 30_000 },
+        )
+        .catch((error: unknown) => error);
+      expect(failure).toMatchObject({ code: "P2010", meta: { driverAdapterError: { cause: { originalCode: "25P03" } } } });
+      expect(faultOf(failure)).toMatchObject({ code: "TIMEOUT", kind: "25P03" });
+      expect(maskError(failure, capturedLog("warn").logger)).toMatchObject({
+        message: "The database took too long to answer; try again.",
+        extensions: { code: "TIMEOUT", retryable: true },
+      });
+      expect(dataOf((await ask(app, `{ products(first: 1) { totalCount } }`)).body)).toEqual({ products: { totalCount: 0 } });
+    } finally {
+      proxy.release();
+      await app.close();
+      await proxy.close();
+      await database.drop();
+    }
   });
 });
 

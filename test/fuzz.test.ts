@@ -169,8 +169,6 @@ const UNICODE = [
   "\u200F\u05E9\u05DC\u05D5\u05DD",
   "e\u0301\u0302\u0303\u0304",
   "Z\u0351\u0352a\u0354l\u0355g\u0356o",
-  "\uD800",
-  "\uDFFF x",
   "\uDBFF\uDFFF",
   "𝕏𝔶𝕫",
   "漢字テスト",
@@ -181,6 +179,8 @@ const UNICODE = [
   "\uFFFD\uFFFF",
 ];
 const PLAIN = ["Ada Lovelace", "Widget", "Tools", "O'Brien", "a", "Zoë"];
+/** Half of a surrogate pair, alone: no character at all, refused by every text rule. */
+const LONE_SURROGATES = ["\uD800", "\uDFFF x", "a\uDBFFb", "\uDFFF\uD800", "🛒\uD83D"];
 
 /** Text that obeys a rule of at most `max` characters (trimmed, no control characters). */
 const validText = (max: number): fc.Arbitrary<string> =>
@@ -205,6 +205,11 @@ const withControl: fc.Arbitrary<string> = fc
     return inner.slice(0, i) + control + inner.slice(i);
   });
 
+/** Short valid text with a lone surrogate in it. */
+const withLoneSurrogate: fc.Arbitrary<string> = fc
+  .tuple(validText(20), fc.constantFrom(...LONE_SURROGATES))
+  .map(([text, lone]) => `${text}${lone}`);
+
 /** Empty once trimmed. */
 const blank = fc.constantFrom("", " ", "   ", "\t", "\n", "\r\n", "\u00A0", "\u2003", "\u3000", "\uFEFF", " \u200A ", "\u2028");
 
@@ -220,6 +225,7 @@ function badText(max: number, required: boolean): Gen {
   return fc.oneof(
     bad(`longer than ${max}`, tooLong(max)),
     bad("control character", withControl),
+    bad("lone surrogate", withLoneSurrogate),
     bad("not a string", notString),
     ...(required ? [bad("blank", blank), bad("null", fc.constant(null)), bad("missing", fc.constant(undefined))] : []),
   );
@@ -255,6 +261,10 @@ const badEmail = (taken: string[], required: boolean): Gen =>
     bad(
       "control character in email",
       fc.tuple(fc.constantFrom(...CONTROL_CHARS), fc.nat()).map(([c]) => `ada${c}x@example.com`),
+    ),
+    bad(
+      "lone surrogate in email",
+      fc.constantFrom(...LONE_SURROGATES).map((lone) => `ada${lone}@example.com`),
     ),
     bad("not a string", notString),
     ...(taken.length ? [bad("email taken", fc.constantFrom(...taken.flatMap((e) => [e, e.toUpperCase(), `  ${e} `])))] : []),

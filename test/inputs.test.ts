@@ -166,6 +166,89 @@ describe("input rules", () => {
     expect(dataOf(await shop.gql(`{ user(id: "${gid("User", MAX_DB_ID)}") { id } }`))).toEqual({ user: null });
   });
 
+  describe("text with a lone UTF-16 surrogate (half of a pair, no character)", () => {
+    const WHY = "must be valid Unicode (it has a lone UTF-16 surrogate).";
+    const product = gid("Product", 1);
+    it.each([
+      [
+        "createUser",
+        "name",
+        `createUser(input: $input) { id }`,
+        "CreateUserInput!",
+        { name: "Ada\uD800", email: "ada@example.com" },
+      ],
+      [
+        "createUser",
+        "email",
+        `createUser(input: $input) { id }`,
+        "CreateUserInput!",
+        { name: "Ada", email: "a\uDC00@example.com" },
+      ],
+      [
+        "createProduct",
+        "description",
+        `createProduct(input: $input) { id }`,
+        "CreateProductInput!",
+        { name: "Lamp", price: "1.00", category: "Home", description: "\uDBFF" },
+      ],
+      [
+        "createProduct",
+        "category",
+        `createProduct(input: $input) { id }`,
+        "CreateProductInput!",
+        { name: "Lamp", price: "1.00", category: "\uDFFF\uD800" },
+      ],
+      [
+        "updateProduct",
+        "name",
+        `updateProduct(id: "${product}", input: $input) { id }`,
+        "UpdateProductInput!",
+        { name: "\uD83D" },
+      ],
+      [
+        "createOrder",
+        "notes",
+        `createOrder(input: $input) { id }`,
+        "CreateOrderInput!",
+        { userId: gid("User", 1), items: [{ productId: product, quantity: 1 }], notes: "leave at the door \uD800" },
+      ],
+    ])("%s refuses %s with BAD_USER_INPUT naming it, and writes nothing", async (mutation, field, call, type, input) => {
+      const before = await shop.snapshot();
+      const res = await shop.gql(`mutation($input: ${type}) { ${call} }`, { input });
+      expect(errorOf(res).extensions).toMatchObject({
+        code: "BAD_USER_INPUT",
+        field,
+        fields: [{ field, message: `${field} ${WHY}` }],
+      });
+      expect(errorOf(res).message).toBe(`${field} ${WHY}`);
+      expect(res.data?.[mutation] ?? null).toBeNull();
+      expect(await shop.snapshot()).toBe(before);
+    });
+
+    it("is refused in a filter argument too", async () => {
+      for (const [query, field] of [
+        [`query($s: String) { products(filter: { search: $s }) { totalCount } }`, "filter.search"],
+        [`query($s: String) { products(filter: { category: $s }) { totalCount } }`, "filter.category"],
+        [`query($s: String) { users(filter: { search: $s }) { totalCount } }`, "filter.search"],
+      ] as const) {
+        const error = errorOf(await shop.gql(query, { s: "lamp\uDC00" }));
+        expect([error.extensions?.code, error.extensions?.field, error.message]).toEqual([
+          "BAD_USER_INPUT",
+          field,
+          `${field} ${WHY}`,
+        ]);
+      }
+    });
+
+    it("accepts a whole pair, stored as sent", async () => {
+      const res = await shop.gql(`mutation($input: CreateUserInput!) { createUser(input: $input) { id name } }`, {
+        input: { name: "Shopper \uD83D\uDED2", email: "cart@example.com" },
+      });
+      expect(dataOf(res).createUser.name).toBe("Shopper 🛒");
+      expect((await shop.prisma.user.findUniqueOrThrow({ where: { email: "cart@example.com" } })).name).toBe("Shopper 🛒");
+    });
+  });
+
   it("searches for % and _ as text, not as wildcards", async () => {
     dataOf(
       await shop.gql(`mutation { createUser(input: { name: "Cotton 100% Pure_Wool", email: "cotton@example.com" }) { id } }`),

@@ -1,7 +1,8 @@
 /**
  * Events across server instances: two apps on one PostgreSQL database and one Redis, each with its
  * own Redis connections, as two processes would have; a subscriber on the first sees the order
- * placed through the second.
+ * placed through the second. With Redis cut off from one instance, that instance's own
+ * subscribers still see what it commits.
  */
 import { createClient } from "graphql-sse";
 import { Redis } from "ioredis";
@@ -10,7 +11,10 @@ import { type App, createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { seedShop } from "../src/seed.js";
 import { gid } from "./support/ids.js";
+import { capturedLog } from "./support/log.js";
+import { tcpProxy } from "./support/proxy.js";
 import { dataOf, freshDatabase, type GraphQLResponse, TEST_SECRET, testDatabaseKind, testToken } from "./support/shop.js";
+import { waitFor } from "./support/wait.js";
 
 const redisUrl = process.env.TEST_REDIS_URL;
 
@@ -68,4 +72,93 @@ describe.runIf(testDatabaseKind === "postgres" && redisUrl)("two server instance
       await database.drop();
     }
   });
+
+  it("while Redis is out of reach, deliver what an instance commits to its own subscribers, with a warning; then cross again", async () => {
+    const database = await freshDatabase();
+    const redisAt = new URL(redisUrl!);
+    const proxy = await tcpProxy({ host: redisAt.hostname, port: Number(redisAt.port || 6379) });
+    const env = {
+      DATABASE_URL: database.url,
+      PORT: "0",
+      SEED_DEMO: "0",
+      AUTH_JWT_SECRET: TEST_SECRET,
+      RATE_LIMIT_PER_MINUTE: "0",
+    };
+    let onWarning: (() => void) | undefined;
+    const log = capturedLog("warn", () => onWarning?.());
+    const apps: App[] = [];
+    const redis = new Redis(redisUrl!);
+    const clients: ReturnType<typeof createClient>[] = [];
+    try {
+      // The first instance reaches Redis through the proxy, the second directly.
+      apps.push(await createApp(loadConfig({ ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` }), { logger: log.logger }));
+      apps.push(await createApp(loadConfig({ ...env, REDIS_URL: redisUrl!, LOG_LEVEL: "silent" })));
+      const [first, second] = apps as [App, App];
+      await seedShop(first.prisma, { users: 2, products: 2, ordersPerUser: 0, itemsPerOrder: 1 });
+      const token = await testToken("admin");
+      const watch = async (app: App) => {
+        const client = createClient({ url: (await app.listen("127.0.0.1")).url, headers: { authorization: `Bearer ${token}` } });
+        clients.push(client);
+        return client.iterate<{ orderCreated: { id: string } }>({ query: "subscription { orderCreated { id } }" });
+      };
+      const order = async (app: App) => {
+        const response = await app.yoga.fetch("http://shop.test/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({
+            query: `mutation { createOrder(input: { userId: "${gid("User", 1)}", items: [{ productId: "${gid("Product", 1)}", quantity: 1 }] }) { id } }`,
+          }),
+        });
+        return dataOf((await response.json()) as GraphQLResponse<{ createOrder: { id: string } }>).createOrder.id;
+      };
+      // Redis counts both instances' SUBSCRIBE: from then on an event published reaches both.
+      const subscribed = async () => Number(((await redis.pubsub("NUMSUB", "orderCreated")) as [string, number])[1]) >= 2;
+      const onFirst = await watch(first);
+      const onSecond = await watch(second);
+      const [firstNext, secondNext] = [onFirst.next(), onSecond.next()];
+      await waitFor(subscribed);
+
+      await proxy.cut();
+      // The order publishes two events: the new order, and product 1's stock.
+      const topics = ["orderCreated", "productStockChanged:1"];
+      const warned = new Promise<void>((resolve) => {
+        onWarning = () => log.lines.filter((line) => line.topic).length === topics.length && resolve();
+      });
+      const during = await order(first);
+      expect((await firstNext).value.data?.orderCreated.id).toBe(during);
+      await warned;
+      expect(log.lines.filter((line) => line.topic)).toEqual(
+        topics.map((topic) =>
+          expect.objectContaining({
+            level: 40,
+            topic,
+            // ioredis' reason in parentheses: it gave up on the command after its retries.
+            msg: expect.stringMatching(
+              new RegExp(
+                `^Redis PUBLISH of ${topic} failed \\(.*max retries.*\\): delivered to this instance's subscribers only$`,
+              ),
+            ),
+          }),
+        ),
+      );
+
+      await proxy.restore();
+      // Both of the first instance's connections answer again, and its subscriber is back on the channel.
+      await waitFor(async () => (await first.yoga.fetch("http://shop.test/ready")).status === 200);
+      await waitFor(subscribed);
+      const after = await order(first);
+      // The second instance never heard of the order placed during the outage: its first event is this one.
+      expect((await secondNext).value.data?.orderCreated.id).toBe(after);
+      expect((await onFirst.next()).value.data?.orderCreated.id).toBe(after);
+      expect(log.lines.filter((line) => line.topic)).toHaveLength(topics.length);
+      await onFirst.return?.();
+      await onSecond.return?.();
+    } finally {
+      for (const client of clients) client.dispose();
+      redis.disconnect();
+      for (const app of apps) await app.close();
+      await proxy.close();
+      await database.drop();
+    }
+  }, 60_000);
 });

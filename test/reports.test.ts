@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "../src/generated/prisma/client.js";
 import { dbIdOf, gid } from "./support/ids.js";
-import { createTestShop, dataOf, type GraphQLResponse, type TestShop } from "./support/shop.js";
+import { createTestShop, dataOf, type GraphQLResponse, STRATEGIES, type TestShop } from "./support/shop.js";
 
 let shop: TestShop;
 const money = (d: Prisma.Decimal) => d.toFixed(2);
@@ -221,5 +221,90 @@ describe("bulkUpdateOrderStatus", () => {
     const res = await shop.gql(`mutation { bulkUpdateOrderStatus(filter: {}, to: CANCELLED) { count } }`);
     expect(res.errors?.[0]?.message).toMatch(/status/);
     expect(res.data).toBeUndefined();
+  });
+});
+
+describe("sums of quantities beyond GraphQL Int (2^31-1)", () => {
+  const BILLION = 1_000_000_000; // MAX_STOCK: the most one order line may hold
+  let big: TestShop;
+  let user: string;
+  const products: string[] = [];
+  const completed: string[] = [];
+
+  /** Runs a mutation as an admin and returns its field's data, failing the test on any error. */
+  const mutate = async (query: string, variables: Record<string, unknown>) =>
+    Object.values(dataOf(await big.gql(query, variables)))[0] as any;
+  const restock = (id: string) =>
+    mutate(`mutation($id: ID!, $q: Int!) { restockProduct(id: $id, quantity: $q) { stock } }`, { id, q: BILLION });
+  const place = async (lines: string[]) =>
+    (
+      await mutate(`mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }`, {
+        input: { userId: user, items: lines.map((productId) => ({ productId, quantity: BILLION })) },
+      })
+    ).id as string;
+  const move = (id: string, status: string) =>
+    mutate(`mutation($id: ID!, $s: OrderStatus!) { updateOrderStatus(id: $id, status: $s) { status } }`, { id, s: status });
+
+  beforeAll(async () => {
+    big = await createTestShop({ seed: false });
+    user = (await mutate(`mutation { createUser(input: { name: "Bulk Buyer", email: "bulk@example.com" }) { id } }`, {})).id;
+    for (const name of ["Bolt", "Nut", "Washer"]) {
+      const input = { name, category: "Hardware", price: "0.10", stock: BILLION };
+      products.push(
+        (await mutate(`mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }`, { input })).id,
+      );
+    }
+    // Three completed orders through the API, as a client could place them: Bolt alone twice, then
+    // all three products in one order of 3e9 units. Bolt sells 3e9, the category 5e9.
+    const [bolt] = products as [string];
+    completed.push(await place([bolt]));
+    await restock(bolt);
+    completed.push(await place([bolt]));
+    await restock(bolt);
+    completed.push(await place(products));
+    for (const id of completed) {
+      await move(id, "PROCESSING");
+      await move(id, "COMPLETED");
+    }
+  }, 120_000);
+  afterAll(() => big?.close());
+
+  for (const strategy of STRATEGIES) {
+    it(`categoryStats, Product.unitsSold and Order.itemCount are exact (${strategy})`, async () => {
+      const res = await big.gql(
+        `query($ids: [ID!]!) {
+          categoryStats { category products unitsSold revenue }
+          nodes(ids: $ids) { ... on Product { name unitsSold } }
+          orders(filter: { status: COMPLETED }) { edges { node { id itemCount } } }
+        }`,
+        { ids: products },
+        { strategy },
+      );
+      expect(dataOf(res)).toEqual({
+        categoryStats: [{ category: "Hardware", products: 3, unitsSold: 5 * BILLION, revenue: "500000000.00" }],
+        nodes: [
+          { name: "Bolt", unitsSold: 3 * BILLION },
+          { name: "Nut", unitsSold: BILLION },
+          { name: "Washer", unitsSold: BILLION },
+        ],
+        orders: { edges: completed.map((id, i) => ({ node: { id, itemCount: i === 2 ? 3 * BILLION : BILLION } })) },
+      });
+    });
+  }
+
+  it("bulkUpdateOrderStatus reports every unit it returned", async () => {
+    for (const id of products) await restock(id);
+    const pending = await place(products);
+    const res = await big.gql(
+      `mutation($user: ID!) { bulkUpdateOrderStatus(filter: { status: PENDING, userId: $user }, to: CANCELLED) { count unitsReturned } }`,
+      { user },
+    );
+    expect(dataOf(res).bulkUpdateOrderStatus).toEqual({ count: 1, unitsReturned: 3 * BILLION });
+    expect((await big.prisma.order.findUniqueOrThrow({ where: { id: dbIdOf(pending) } })).status).toBe("CANCELLED");
+    expect((await big.prisma.product.findMany({ orderBy: { id: "asc" } })).map((p) => p.stock)).toEqual([
+      BILLION,
+      BILLION,
+      BILLION,
+    ]);
   });
 });

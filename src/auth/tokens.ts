@@ -29,7 +29,10 @@ export class InvalidToken extends Error {
 
 export interface Tokens {
   verify(token: string): Promise<TokenClaims>;
-  /** Signs a token (only with a secret: a JWKS names keys this server does not hold). */
+  /**
+   * Signs a token that expires after `expiresIn` (e.g. "1h"): only with a secret, since a JWKS
+   * names keys this server does not hold.
+   */
   sign?(claims: TokenClaims, expiresIn: string): Promise<string>;
 }
 
@@ -57,9 +60,30 @@ function claimsOf(payload: JWTPayload): TokenClaims {
   return { role: role as Role, userId: Number(sub) };
 }
 
+/**
+ * How far in the future a token's `iat` may be: the issuer's clock and ours may differ a little,
+ * but a token "issued" later than that was made to outlive its stated lifetime.
+ */
+const MAX_CLOCK_SKEW_S = 60;
+
+/** Refuses a token issued in the future (beyond the clock skew); jose checks `iat` only for an age limit. */
+function issuedInThePast(payload: JWTPayload): JWTPayload {
+  if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + MAX_CLOCK_SKEW_S) {
+    throw new InvalidToken(
+      `The token's iat claim is more than ${MAX_CLOCK_SKEW_S} s in the future: it cannot have been issued yet (check the issuer's clock).`,
+    );
+  }
+  return payload;
+}
+
 /** Why jose refused a token, in words a client can act on. */
 function reason(error: unknown): string {
   if (error instanceof errors.JWTExpired) return "The token has expired.";
+  if (error instanceof errors.JWTClaimValidationFailed && error.reason === "missing") {
+    return error.claim === "exp"
+      ? "The token has no exp claim: tokens that never expire are not accepted."
+      : `The token has no ${error.claim} claim.`;
+  }
   if (error instanceof errors.JWTClaimValidationFailed) return `The token's ${error.claim} claim is not accepted.`;
   if (error instanceof errors.JOSEAlgNotAllowed) return "The token's signing algorithm is not accepted.";
   if (error instanceof errors.JWSSignatureVerificationFailed) return "The token's signature is not valid.";
@@ -72,13 +96,14 @@ export function createTokens(auth: Extract<AuthConfig, { mode: "jwt" }>): Tokens
   const local = auth.secret?.kind === "local";
   const issuer = auth.issuer ?? (local ? LOCAL_ISSUER : undefined);
   const audience = auth.audience ?? (local ? LOCAL_AUDIENCE : undefined);
-  const checks = { issuer, audience };
+  // A token without `exp` would be valid forever, however it leaked.
+  const checks = { issuer, audience, requiredClaims: ["exp"] };
   if (auth.secret) {
     const key = new TextEncoder().encode(auth.secret.kind === "local" ? localSecret(auth.secret.file) : auth.secret.value);
     return {
       async verify(token) {
         try {
-          return claimsOf((await jwtVerify(token, key, { ...checks, algorithms: ["HS256"] })).payload);
+          return claimsOf(issuedInThePast((await jwtVerify(token, key, { ...checks, algorithms: ["HS256"] })).payload));
         } catch (error) {
           throw new InvalidToken(reason(error));
         }
@@ -99,7 +124,8 @@ export function createTokens(auth: Extract<AuthConfig, { mode: "jwt" }>): Tokens
   return {
     async verify(token) {
       try {
-        return claimsOf((await jwtVerify(token, keys, { ...checks, algorithms: ["RS256", "PS256", "ES256", "EdDSA"] })).payload);
+        const { payload } = await jwtVerify(token, keys, { ...checks, algorithms: ["RS256", "PS256", "ES256", "EdDSA"] });
+        return claimsOf(issuedInThePast(payload));
       } catch (error) {
         throw new InvalidToken(reason(error));
       }

@@ -70,9 +70,10 @@ export interface ReturnedStock {
  */
 export async function returnStock(tx: Tx, orderIds: readonly number[]): Promise<ReturnedStock[]> {
   if (orderIds.length === 0) return [];
-  return tx.$queryRaw<ReturnedStock[]>`
+  // A sum of quantities is not bounded by an int; bigint, then a number (exact up to 2^53-1).
+  const rows = await tx.$queryRaw<{ productId: number; units: bigint }[]>`
     WITH held AS (
-      SELECT "productId", SUM("quantity")::int AS units FROM "OrderItem"
+      SELECT "productId", SUM("quantity")::bigint AS units FROM "OrderItem"
       WHERE "orderId" = ANY(${[...orderIds]}::int[]) GROUP BY "productId"
     ), locked AS MATERIALIZED (
       SELECT p."id" FROM "Product" p WHERE p."id" IN (SELECT "productId" FROM held) ORDER BY p."id" FOR UPDATE
@@ -81,4 +82,5 @@ export async function returnStock(tx: Tx, orderIds: readonly number[]): Promise<
     FROM held JOIN locked ON locked."id" = held."productId"
     WHERE p."id" = held."productId"
     RETURNING held."productId" AS "productId", held.units AS units`;
+  return rows.map((row) => ({ productId: row.productId, units: Number(row.units) }));
 }

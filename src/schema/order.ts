@@ -34,7 +34,8 @@ builder.prismaObjectFields(OrderRef, (t) => ({
     resolve: async (query, order, args, ctx, info) =>
       ctx.loaders.itemsOfOrder({ ...(await itemsQuery(args, ctx)), select: columnsOf(query) }).load(order.id, info.path),
   }),
-  itemCount: t.int({
+  itemCount: t.field({
+    type: "SafeInt",
     description: "Units in the order: the sum of its items' quantities.",
     complexity: 1,
     resolve: (order, _args, ctx, info) => ctx.loaders.itemCountOfOrder.load(order.id, info.path),
@@ -197,7 +198,10 @@ const BulkOrderStatusResult = builder.objectRef<BulkResult>("BulkOrderStatusResu
   description: "What a bulk status change did.",
   fields: (t) => ({
     count: t.exposeInt("count", { description: "How many orders changed status." }),
-    unitsReturned: t.exposeInt("unitsReturned", { description: "Units of stock returned to products (when cancelling)." }),
+    unitsReturned: t.expose("unitsReturned", {
+      type: "SafeInt",
+      description: "Units of stock returned to products (when cancelling).",
+    }),
   }),
 });
 

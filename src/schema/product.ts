@@ -47,7 +47,8 @@ builder.prismaObjectFields(ProductRef, (t) => ({
     resolve: async (query, product, args, ctx, info) =>
       ctx.loaders.itemsOfProduct({ ...(await orderItemsQuery(args, ctx)), select: columnsOf(query) }).load(product.id, info.path),
   }),
-  unitsSold: t.int({
+  unitsSold: t.field({
+    type: "SafeInt",
     description: "Units of this product in COMPLETED orders.",
     complexity: 1,
     resolve: (product, _args, ctx, info) => ctx.loaders.unitsSoldOfProduct.load(product.id, info.path),

@@ -109,7 +109,7 @@ const CategoryStats = builder.objectRef<CategoryStatsRow>("CategoryStats").imple
   fields: (t) => ({
     category: t.exposeString("category", { description: "The category." }),
     products: t.exposeInt("products", { description: "Products listed in it." }),
-    unitsSold: t.exposeInt("unitsSold", { description: "Units of its products in completed orders." }),
+    unitsSold: t.expose("unitsSold", { type: "SafeInt", description: "Units of its products in completed orders." }),
     revenue: t.expose("revenue", { type: "Decimal", description: "What those units were sold for." }),
   }),
 });
@@ -192,16 +192,20 @@ builder.queryFields((t) => ({
   categoryStats: t.field({
     type: [CategoryStats],
     description: "Every product category with its products, units sold and revenue (completed orders), highest revenue first.",
-    resolve: (_root, _args, ctx) => ctx.prisma.$queryRaw<CategoryStatsRow[]>`
+    resolve: async (_root, _args, ctx) => {
+      // The sum stays bigint (an int would overflow) and becomes a number here: exact up to 2^53-1.
+      const rows = await ctx.prisma.$queryRaw<(Omit<CategoryStatsRow, "unitsSold"> & { unitsSold: bigint })[]>`
       SELECT p."category", COUNT(DISTINCT p."id")::int AS products,
-             COALESCE(SUM(s."quantity"), 0)::int AS "unitsSold", COALESCE(SUM(s."quantity" * s."unitPrice"), 0) AS revenue
+             COALESCE(SUM(s."quantity"), 0)::bigint AS "unitsSold", COALESCE(SUM(s."quantity" * s."unitPrice"), 0) AS revenue
       FROM "Product" p
       LEFT JOIN (
         SELECT i."productId", i."quantity", i."unitPrice" FROM "OrderItem" i JOIN "Order" o ON o."id" = i."orderId"
         WHERE o."status" = 'COMPLETED'
       ) s ON s."productId" = p."id"
       GROUP BY p."category"
-      ORDER BY revenue DESC, p."category" ASC`,
+      ORDER BY revenue DESC, p."category" ASC`;
+      return rows.map((row) => ({ ...row, unitsSold: Number(row.unitsSold) }));
+    },
   }),
   orderStats: t.field({
     type: [OrderStats],

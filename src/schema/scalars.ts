@@ -1,6 +1,6 @@
-/** The custom scalars: exact money and points in time. */
+/** The custom scalars: exact money, points in time, and counts that can outgrow Int. */
 import { GraphQLError, Kind, print } from "graphql";
-import { DateTimeResolver } from "graphql-scalars";
+import { DateTimeResolver, SafeIntResolver } from "graphql-scalars";
 import { builder } from "../builder.js";
 import { Prisma } from "../generated/prisma/client.js";
 
@@ -55,4 +55,11 @@ builder.scalarType("DateTime", {
   serialize: (value) => DateTimeResolver.serialize(value),
   parseValue: (value) => parseDateTime(typeof value === "string" ? value : undefined, JSON.stringify(value)),
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined, print(ast)),
+});
+
+// GraphQL's Int stops at 2^31-1, and a sum of quantities does not: three lines of MAX_STOCK units
+// pass it. A JSON number is exact up to 2^53-1, over nine million such lines.
+builder.addScalarType("SafeInt", SafeIntResolver, {
+  description:
+    "A whole number from -(2^53-1) to 2^53-1, sent as a JSON number: exact in JavaScript and every JSON parser that reads numbers as doubles. Used for sums of quantities, which can exceed Int's 2^31-1.",
 });

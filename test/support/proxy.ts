@@ -14,6 +14,16 @@ export interface Proxy {
   drop(): void;
   /** Listens again on the same port. */
   restore(): Promise<void>;
+  /**
+   * Keeps what the server sends (its bytes and its hang-up) from the clients, and what they send
+   * from the server, until `release()`: a client then reads what the server said before it heard
+   * the client's request, as when their messages cross on the wire.
+   */
+  hold(): void;
+  /** Resolves at the first byte a client sends while held. */
+  clientSent(): Promise<void>;
+  /** Delivers what the server sent while held, in order, and passes bytes both ways again. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -21,6 +31,9 @@ export async function tcpProxy(target: { host: string; port: number }): Promise<
   const sockets = new Set<Socket>();
   let connections = 0;
   let dropping = false;
+  /** While held: what to do for the clients on release, and who waits for a client's bytes. */
+  let held: { kept: (() => void)[]; sent: (() => void)[] } | undefined;
+  const toClient = (deliver: () => void) => (held ? held.kept.push(deliver) : deliver());
   const handle = (client: Socket) => {
     connections++;
     if (dropping) {
@@ -33,9 +46,19 @@ export async function tcpProxy(target: { host: string; port: number }): Promise<
       socket.on("close", () => sockets.delete(socket));
       socket.on("error", () => socket.destroy());
     }
-    client.pipe(upstream).pipe(client);
+    client.on("data", (chunk) => {
+      if (!held) upstream.write(chunk);
+      else for (const resolve of held.sent.splice(0)) resolve();
+    });
+    upstream.on("data", (chunk) => toClient(() => client.write(chunk)));
+    upstream.on("end", () => toClient(() => client.end()));
     client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
+    // After an end, once its bytes are out: destroying at once could drop what is still queued.
+    upstream.on("close", () =>
+      toClient(() =>
+        client.writableEnded && !client.writableFinished ? client.once("finish", () => client.destroy()) : client.destroy(),
+      ),
+    );
   };
   let server: Server = createServer(handle);
   const listen = (port: number) =>
@@ -68,5 +91,14 @@ export async function tcpProxy(target: { host: string; port: number }): Promise<
       await listen(port);
     },
     close: stop,
+    hold() {
+      held ??= { kept: [], sent: [] };
+    },
+    clientSent: () => new Promise<void>((resolve) => (held ? held.sent.push(resolve) : resolve())),
+    release() {
+      const kept = held?.kept ?? [];
+      held = undefined;
+      for (const deliver of kept) deliver();
+    },
   };
 }
