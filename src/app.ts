@@ -103,6 +103,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const events = createShopPubSub({ logger, redisUrl: config.redisUrl, eventTarget: options.eventTarget });
   const identify = createIdentify(config.auth, db.prisma);
   const lifecycle = createLifecycle();
+  // Users deactivated or deleted, on any instance: their subscriptions end here too.
+  const revocations = events.pubsub.subscribe("userRevoked");
+  void (async () => {
+    for await (const { userId } of revocations) lifecycle.revoke(userId);
+  })();
   // Rate limits are counted in Redis when there is one, so they hold across instances.
   const rateRedis =
     config.redisUrl && config.limits.ratePerMinute ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
@@ -150,6 +155,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async close() {
       lifecycle.shuttingDown = true;
       await lifecycle.endSubscriptions();
+      await revocations.return?.();
       const cut = await http.close(config.shutdownGraceMs, {
         endGrace: () => lifecycle.endGrace(),
         hardMs: shutdownHardMs(config) - config.shutdownGraceMs,

@@ -4,7 +4,9 @@
  * shutdown that ends open subscriptions properly instead of leaving their connections to be cut.
  */
 import { setMaxListeners } from "node:events";
+import type { ExecutionResult } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import type { Viewer } from "./auth/viewer.js";
 import { ShopError } from "./errors.js";
 import { limitExceeded } from "./limits/index.js";
 import type { Logger } from "./logging.js";
@@ -23,14 +25,66 @@ export interface Lifecycle {
   endSubscriptions(): Promise<void>;
   /** Subscriptions open now, for tests and /ready's body. */
   readonly openSubscriptions: number;
+  /** Ends the subscriptions of a user who may no longer sign in (deactivated, deleted), with UNAUTHENTICATED. */
+  revoke(userId: number): void;
 }
 
+/** An open subscription's stream, which can be ended with an error its subscriber receives. */
+interface Endable<R> extends AsyncIterableIterator<R | ExecutionResult> {
+  end(reason: ShopError): void;
+}
+
+/**
+ * `source`, until `end` is called: then the subscriber receives one last result carrying the
+ * reason, the stream completes, and the source is closed.
+ */
+function endable<R>(source: AsyncIterator<R>): Endable<R> {
+  let ended: ShopError | undefined;
+  let done = false;
+  let wake: ((reason: ShopError) => void) | undefined;
+  const woken = new Promise<ShopError>((resolve) => (wake = resolve));
+  const finish = () => {
+    done = true;
+    return source.return?.() ?? Promise.resolve({ done: true as const, value: undefined });
+  };
+  const stream: Endable<R> = {
+    [Symbol.asyncIterator]: () => stream,
+    async next() {
+      if (done) return { done: true, value: undefined };
+      if (!ended) {
+        const next = await Promise.race([source.next().then((result) => ({ result })), woken.then(() => undefined)]);
+        if (next) {
+          if (next.result.done) done = true;
+          return next.result;
+        }
+      }
+      void finish();
+      return { done: false, value: { errors: [ended!] } };
+    },
+    async return() {
+      await finish();
+      return { done: true, value: undefined };
+    },
+    end(reason) {
+      if (ended || done) return;
+      ended = reason;
+      wake?.(reason);
+    },
+  };
+  return stream;
+}
+
+/** The longest delay setTimeout keeps (a later expiry is re-armed when it comes). */
+const MAX_DELAY = 2 ** 31 - 1;
+
 interface Tracked extends Lifecycle {
-  track(result: AsyncIterator<unknown>): () => void;
+  /** Tracks a subscription's stream for its viewer; resolves to the stream to serve, and a function for its end. */
+  track<R>(result: AsyncIterator<R>, viewer: Viewer): { stream: Endable<R>; untrack(): void };
 }
 
 export function createLifecycle(): Tracked {
   const open = new Set<AsyncIterator<unknown>>();
+  const byUser = new Map<number, Set<Endable<unknown>>>();
   const grace = new AbortController();
   // Every query in flight listens for the end of the grace.
   setMaxListeners(0, grace.signal);
@@ -41,9 +95,38 @@ export function createLifecycle(): Tracked {
     get openSubscriptions() {
       return open.size;
     },
-    track(result) {
-      open.add(result);
-      return () => open.delete(result);
+    track(result, viewer) {
+      const stream = endable(result);
+      open.add(stream);
+      const mine = viewer.userId === null ? undefined : (byUser.get(viewer.userId) ?? new Set());
+      if (mine) byUser.set(viewer.userId!, mine.add(stream as Endable<unknown>));
+      // A subscription lives no longer than the token it was made with.
+      let timer: NodeJS.Timeout | undefined;
+      const expireAt = (at: number) => {
+        timer = setTimeout(
+          () => {
+            if (Date.now() < at) return expireAt(at);
+            stream.end(new ShopError("UNAUTHENTICATED", "The token has expired; subscribe again with a new one."));
+          },
+          Math.min(Math.max(0, at - Date.now()), MAX_DELAY),
+        );
+        timer.unref();
+      };
+      if (viewer.expiresAt !== undefined) expireAt(viewer.expiresAt);
+      return {
+        stream,
+        untrack() {
+          clearTimeout(timer);
+          open.delete(stream);
+          mine?.delete(stream as Endable<unknown>);
+          if (mine?.size === 0) byUser.delete(viewer.userId!);
+        },
+      };
+    },
+    revoke(userId) {
+      for (const stream of byUser.get(userId) ?? []) {
+        stream.end(new ShopError("UNAUTHENTICATED", "Your account can no longer sign in; this subscription has ended."));
+      }
     },
     async endSubscriptions() {
       await Promise.allSettled([...open].map((result) => result.return?.()));
@@ -96,13 +179,15 @@ export function useSubscriptions(limits: { total: number; perClient: number }, l
       }
       taken++;
       byClient.set(key, mine + 1);
+      const { viewer } = (args.contextValue as unknown as { caller: { viewer: Viewer } }).caller;
       return {
-        onSubscribeResult({ result }) {
+        onSubscribeResult({ result, setResult }) {
           if (!(result && typeof result === "object" && Symbol.asyncIterator in result)) {
             release(key);
             return;
           }
-          const untrack = tracked.track(result as AsyncIterator<unknown>);
+          const { stream, untrack } = tracked.track(result as AsyncIterator<ExecutionResult>, viewer);
+          setResult(stream);
           return {
             onEnd: () => {
               untrack();

@@ -13,6 +13,8 @@ export type ShopEvents = {
   orderCreated: [{ orderId: number }];
   orderStatusChanged: [orderId: number, event: { orderId: number }];
   productStockChanged: [productId: number, event: { productId: number }];
+  /** A user deactivated or deleted: the subscriptions made with their tokens end, on every instance. */
+  userRevoked: [{ userId: number }];
 };
 
 export type ShopPubSub = PubSub<ShopEvents>;
@@ -103,6 +105,8 @@ export interface ShopChanges {
   created?: readonly number[];
   statusChanged?: readonly number[];
   stockChanged?: Iterable<number>;
+  /** Users who may no longer sign in (deactivated, deleted). */
+  revoked?: readonly number[];
 }
 
 /** Publishes what a committed change did: new orders, status changes, stock changes. */
@@ -110,4 +114,5 @@ export function publishChanges(pubsub: ShopPubSub, changes: ShopChanges): void {
   for (const orderId of changes.created ?? []) pubsub.publish("orderCreated", { orderId });
   for (const orderId of changes.statusChanged ?? []) pubsub.publish("orderStatusChanged", orderId, { orderId });
   for (const productId of new Set(changes.stockChanged ?? [])) pubsub.publish("productStockChanged", productId, { productId });
+  for (const userId of changes.revoked ?? []) pubsub.publish("userRevoked", { userId });
 }

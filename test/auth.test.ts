@@ -234,6 +234,55 @@ describe("tokens over HTTP", () => {
   });
 });
 
+describe("a subscription lives no longer than what it was made with", () => {
+  const watch = 'subscription { productStockChanged(productId: "UHJvZHVjdDox") { stock } }';
+
+  it("ends with UNAUTHENTICATED when its token expires, over SSE and WebSocket", async () => {
+    // Expires in two seconds: each stream ends then by itself, with the reason.
+    const token = await sign({ sub: String(me.id), role: "customer" }, { expiresIn: Math.floor(Date.now() / 1000) + 2 });
+    const sse = createSseClient({ url: server.url, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    const ws = createWsClient({
+      url: server.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${token}` },
+    });
+    try {
+      for (const stream of [sse.iterate({ query: watch }), ws.iterate({ query: watch })]) {
+        const ended = await stream.next();
+        expect(ended.value?.errors?.[0]).toMatchObject({
+          message: "The token has expired; subscribe again with a new one.",
+          extensions: { code: "UNAUTHENTICATED" },
+        });
+        expect((await stream.next()).done).toBe(true);
+      }
+    } finally {
+      sse.dispose();
+      await ws.dispose();
+    }
+  });
+
+  it("ends with UNAUTHENTICATED when its user is deactivated, and the token is refused from then on", async () => {
+    const user = await shop.prisma.user.create({ data: { name: "Leaving", email: `leaving-${Date.now()}@example.com` } });
+    const token = await shop.token({ customer: user.id });
+    const sse = createSseClient({ url: server.url, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    try {
+      const listening = shop.subscribed("productStockChanged");
+      const stream = sse.iterate({ query: watch });
+      const ended = stream.next();
+      await listening;
+      dataOf(await shop.gql(`mutation { updateUser(id: "${gid("User", user.id)}", input: { active: false }) { active } }`));
+      expect((await ended).value?.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+      expect((await stream.next()).done).toBe(true);
+      expect(errorOf(await shop.gql("{ me { id } }", {}, { as: { customer: user.id } })).extensions?.code).toBe(
+        "UNAUTHENTICATED",
+      );
+    } finally {
+      sse.dispose();
+    }
+  });
+});
+
 describe("tokens over SSE and WebSocket", () => {
   it("SSE: a bad token is refused with UNAUTHENTICATED; anonymous may not watch orders", async () => {
     const expired = await sign({ sub: String(me.id), role: "customer" }, { expiresIn: Math.floor(Date.now() / 1000) - 60 });

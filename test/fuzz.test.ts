@@ -1,7 +1,8 @@
 /**
  * Fuzzing every argument: thousands of generated hostile requests (wrong types, huge numbers and
  * strings, control characters, unicode, SQL text, forged global ids and cursors, impossible dates,
- * unknown enum values, bad lists), each invalid by construction in at least one argument, sent to
+ * unknown enum values, bad lists), each invalid by construction in at least one argument, sent (one
+ * in four over WebSocket, the rest over HTTP) to
  * every mutation and every query field that takes arguments, as variables and inline. Every one is
  * refused with a known error code (never INTERNAL_SERVER_ERROR), no response leaks internal text
  * (Prisma, SQL, driver names, stack traces), and the database is exactly as it was.
@@ -13,7 +14,8 @@ import { NEXT_STATUSES, ORDER_STATUSES, type OrderStatus } from "../src/orders/s
 import { MAX_STOCK } from "../src/orders/stock.js";
 import { MAX_DB_ID } from "../src/schema/ids.js";
 import { gid } from "./support/ids.js";
-import { createTestShop, type GraphQLResponse, STRATEGIES, type TestShop } from "./support/shop.js";
+import { createTestShop, type GraphQLResponse, listen, STRATEGIES, type TestShop } from "./support/shop.js";
+import { overWebSocket, wsClient } from "./support/ws.js";
 
 /** Every run generates the same requests. */
 const SEED = 20261129;
@@ -739,11 +741,16 @@ function problemsOf(c: Case, response: GraphQLResponse): string[] {
   return problems;
 }
 
+/** One WebSocket client per strategy: a quarter of the cases go over WebSocket, the rest over HTTP. */
+const wsClients = new Map<string, Awaited<ReturnType<typeof wsClient>>>();
+
 async function send(c: Case): Promise<Failure[]> {
-  sent++;
+  const overWs = sent++ % 4 === 3;
   let response: GraphQLResponse;
   try {
-    response = await shop.gql(c.request.query, c.request.variables, { strategy: c.request.strategy });
+    response = overWs
+      ? await overWebSocket(wsClients.get(c.request.strategy)!, c.request.query, c.request.variables)
+      : await shop.gql(c.request.query, c.request.variables, { strategy: c.request.strategy });
   } catch (error) {
     return [{ problem: `no GraphQL response: ${error}`, case: c, response: null }];
   }
@@ -800,6 +807,8 @@ const consoleError = console.error;
 
 beforeAll(async () => {
   shop = await createTestShop({ seed: { users: 5, products: 5, ordersPerUser: 2, itemsPerOrder: 2 } });
+  const { wsUrl } = await listen(shop);
+  for (const strategy of STRATEGIES) wsClients.set(strategy, await wsClient(wsUrl, { strategy }));
   const [users, products, orders] = await Promise.all([
     shop.prisma.user.findMany({ orderBy: { id: "asc" } }),
     shop.prisma.product.findMany({ orderBy: { id: "asc" }, include: { _count: { select: { orderItems: true } } } }),
@@ -821,6 +830,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   vi.restoreAllMocks();
+  for (const client of wsClients.values()) await client.dispose();
   await shop?.close();
 });
 

@@ -1,8 +1,9 @@
 /**
  * Stopping the server without losing a write, with a real process (as `npm start` runs it) on
- * PostgreSQL: on SIGTERM it stops accepting, ends open subscriptions (SSE completes, WebSocket
- * closes with 1001), lets twenty orders that are in the middle of their transactions commit and answer,
- * closes the pool and exits 0.
+ * PostgreSQL: on SIGTERM it ends open subscriptions (SSE completes, WebSocket closes with 1001),
+ * answers every request a client has already sent (none is reset), lets orders that are in the
+ * middle of their transactions commit and answer even past a short grace, closes the pool and
+ * exits 0.
  */
 import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient } from "graphql-ws";
@@ -16,14 +17,15 @@ import { lockWaiters, waitFor } from "./support/wait.js";
 
 describe.runIf(testDatabaseKind === "postgres")("SIGTERM", () => {
   it(
-    "finishes the twenty orders in flight, ends subscriptions properly, and exits 0",
+    "finishes the twenty orders in flight past a 300 ms grace, ends subscriptions properly, and exits 0",
     async () => {
       const database = await freshDatabase();
       const server = startServer({
         DATABASE_URL: database.url,
         SEED_DEMO: "1",
         AUTH_JWT_SECRET: TEST_SECRET,
-        SHUTDOWN_GRACE_MS: "10000",
+        // Far shorter than the orders below wait: past it, their transactions still commit and answer.
+        SHUTDOWN_GRACE_MS: "300",
         // Room for all twenty orders to be inside their transactions at once.
         DATABASE_POOL_MAX: "25",
       });
@@ -73,13 +75,14 @@ describe.runIf(testDatabaseKind === "postgres")("SIGTERM", () => {
         await wsNext;
         await waitFor(async () => wsClosed !== undefined);
         expect(wsClosed).toBe(1001);
-        // It no longer accepts connections, while the mutation still waits for its lock.
+        // The grace is over: it no longer accepts connections, while the orders still wait for their lock.
         await waitFor(async () =>
           fetch(`${origin}/health`).then(
             () => false,
             () => true,
           ),
         );
+        expect(await lockWaiters(holder)).toBe(20);
 
         await holder.query("COMMIT");
         // Every order answers (no connection reset) and every answer is a committed order.
@@ -99,6 +102,60 @@ describe.runIf(testDatabaseKind === "postgres")("SIGTERM", () => {
         sse.dispose();
       } finally {
         await holder.end().catch(() => undefined);
+        await server.stop();
+        await database.drop();
+      }
+    },
+    START_TIMEOUT_MS * 2,
+  );
+});
+
+describe.runIf(testDatabaseKind === "postgres")("SIGTERM as requests arrive", () => {
+  it(
+    "reads and answers every request already sent: twenty orders sent at the SIGTERM, no connection reset",
+    async () => {
+      const database = await freshDatabase();
+      const server = startServer({ DATABASE_URL: database.url, SEED_DEMO: "1", AUTH_JWT_SECRET: TEST_SECRET });
+      const counter = new pg.Client({ connectionString: database.url });
+      try {
+        const url = await server.ready();
+        await counter.connect();
+        const token = await testToken({ customer: 1 });
+        const product = (await counter.query(`SELECT "id" FROM "Product" WHERE "stock" >= 20 ORDER BY "id" LIMIT 1`)).rows[0].id;
+        // Twenty new connections, each sending its order; the signal goes out in the same moment,
+        // while some of them are still being accepted and none has been answered.
+        const orders = Array.from({ length: 20 }, () =>
+          fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${token}`, connection: "close" },
+            body: JSON.stringify({
+              query: `mutation { createOrder(input: { items: [{ productId: "${gid("Product", product)}", quantity: 1 }] }) { id } }`,
+            }),
+          }).then(
+            async (response) => ({ status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } }),
+            (error: Error) => ({ status: 0, error: String((error.cause as Error | undefined)?.message ?? error.message) }),
+          ),
+        );
+        server.child.kill("SIGTERM");
+        const answers = await Promise.all(orders);
+        expect(answers.filter((answer) => answer.status === 0)).toEqual([]);
+        // Every order answered: placed, or told with a code that nothing was written and to send it again.
+        const placed = answers.filter((answer) => "body" in answer && answer.body.data?.createOrder);
+        const refused = answers.filter((answer) => "body" in answer && !answer.body.data?.createOrder);
+        for (const answer of refused) {
+          expect("body" in answer && answer.body.errors?.[0]?.extensions).toMatchObject({
+            code: "SERVICE_UNAVAILABLE",
+            retryable: true,
+          });
+        }
+        expect(await server.exited).toBe(0);
+        const committed = await counter.query(
+          `SELECT count(*)::int AS n FROM "Order" WHERE "notes" = '' AND "createdAt" > now() - interval '1 minute'`,
+        );
+        expect(committed.rows[0].n).toBe(placed.length);
+        console.log(`SIGTERM with 20 orders arriving: ${placed.length} placed, ${refused.length} told to retry, 0 reset`);
+      } finally {
+        await counter.end().catch(() => undefined);
         await server.stop();
         await database.drop();
       }

@@ -20,6 +20,8 @@ export type Role = (typeof ROLES)[number];
 export interface TokenClaims {
   role: Role;
   userId: number | null;
+  /** When it expires (ms since the epoch): a subscription made with it ends then. */
+  expiresAt?: number;
 }
 
 /** A token that cannot be trusted; the message says why, for the client and the log. */
@@ -52,13 +54,15 @@ function claimsOf(payload: JWTPayload): TokenClaims {
   const sub = payload.sub;
   if (sub === undefined) {
     if (role !== "admin") throw new InvalidToken("A customer token must name its user in `sub`.");
-    return { role: "admin", userId: null };
+    return { role: "admin", userId: null, expiresAt: expiryOf(payload) };
   }
   if (!/^\d{1,10}$/.test(sub) || Number(sub) < 1 || Number(sub) > 2_147_483_647) {
     throw new InvalidToken("The token's `sub` must be a user id.");
   }
-  return { role: role as Role, userId: Number(sub) };
+  return { role: role as Role, userId: Number(sub), expiresAt: expiryOf(payload) };
 }
+
+const expiryOf = (payload: JWTPayload) => (payload.exp === undefined ? undefined : payload.exp * 1000);
 
 /**
  * How far in the future a token's `iat` may be: the issuer's clock and ours may differ a little,

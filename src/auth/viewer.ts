@@ -12,6 +12,8 @@ export interface Viewer {
   role: "anonymous" | Role;
   /** The user the token names: a customer always has one; an operator (admin without `sub`) none. */
   userId: number | null;
+  /** When the token expires (ms since the epoch); none for anonymous callers and AUTH=off. */
+  expiresAt?: number;
 }
 
 export const ANONYMOUS: Viewer = { role: "anonymous", userId: null };

@@ -192,9 +192,12 @@ builder.mutationFields((t) => ({
       const id = dbId(globalId, "id");
       mayEditUser(ctx.viewer, id, input);
       try {
-        return await guardEmail(input.email, () =>
+        const user = await guardEmail(input.email, () =>
           ctx.prisma.user.update({ ...rootQuery(ctx, query), where: { id }, data: given(input) }),
         );
+        // A deactivated user's tokens stop working at once; their open subscriptions end too.
+        if (input.active === false) publishChanges(ctx.pubsub, { revoked: [id] });
+        return user;
       } catch (error) {
         if (isPrismaError(error, "P2025")) throw notFound("User", id, "id");
         throw error;
@@ -212,7 +215,7 @@ builder.mutationFields((t) => ({
       // nothing left to load, and every strategy must answer the same.
       const id = dbId(globalId, "id");
       const { user, changes } = await deleteUser(ctx.prisma, id, (tx) => tx.user.findUniqueOrThrow({ ...query, where: { id } }));
-      publishChanges(ctx.pubsub, changes);
+      publishChanges(ctx.pubsub, { ...changes, revoked: [id] });
       return user;
     },
   }),
