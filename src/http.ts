@@ -5,7 +5,7 @@
  * the budget and the request log hold on it exactly as on HTTP. It does not listen; the app's
  * `listen` does.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { type ExecutionResult, GraphQLError, parse } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
@@ -37,6 +37,9 @@ export const SOCKET_TIMEOUTS: SocketTimeouts = {
   keepAliveMs: 5_000,
   webSocketPingMs: 30_000,
 };
+
+/** How long nothing must come before a draining server stops listening. */
+const QUIET_MS = 250;
 
 /** The connection params a WebSocket client may set as headers: what a browser cannot send on the upgrade. */
 const CONNECTION_PARAMS = new Set(["authorization", STRATEGY_HEADER, "x-request-id"]);
@@ -117,7 +120,19 @@ export function createHttpServer(
 
   const connections = new Set<Socket>();
   const settled: (() => void)[] = [];
+  /** Requests being answered, and when a connection or a request last came or went. */
+  let inFlight = 0;
+  let lastActivity = 0;
+  server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+    inFlight++;
+    lastActivity = performance.now();
+    response.once("close", () => {
+      inFlight--;
+      lastActivity = performance.now();
+    });
+  });
   server.on("connection", (socket) => {
+    lastActivity = performance.now();
     connections.add(socket);
     // Node's headersTimeout starts with a request's first byte: a connection that sends nothing at
     // all is closed by this one (Node destroys a socket whose timeout nobody handles).
@@ -232,6 +247,17 @@ export function createHttpServer(
     wsServer,
   );
 
+  /**
+   * Resolves once no request is being answered and no connection or request has come for
+   * QUIET_MS, or at `deadline`.
+   */
+  const quiet = async (deadline: number) => {
+    while (performance.now() < deadline) {
+      if (inFlight === 0 && performance.now() - lastActivity >= QUIET_MS) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+
   /** Resolves once every connection has closed, or after `ms`; true when they all did. */
   const allClosed = (ms: number) =>
     new Promise<boolean>((resolve) => {
@@ -247,21 +273,24 @@ export function createHttpServer(
     server,
     /**
      * The drain. WebSockets close first (code 1001, "going away"; their clients reconnect
-     * elsewhere), and idle keep-alive connections. The server keeps accepting meanwhile: a request
-     * already on its way (in the kernel's accept queue, where closing the listener would reset it)
-     * is read and answered, with `Connection: close`. Once every connection has closed, or the
-     * grace is over, it stops listening. Past the grace, queries still running are
+     * elsewhere). The server keeps accepting meanwhile, and keeps its keep-alive connections: a
+     * request already on its way (in the kernel's accept queue, where closing the listener would
+     * reset it, or on a connection Node thinks idle) is read and answered, with `Connection:
+     * close`. Once nothing has come for a moment (QUIET_MS) it stops listening and closes the idle
+     * connections; once every connection has closed, or the grace is over, the drain ends. Past the grace, queries still running are
      * stopped (SERVICE_UNAVAILABLE, retryable) while mutations finish their transactions, and only
      * after `hardMs` more are the connections still open cut.
      */
     async close(graceMs, { endGrace, hardMs }) {
       draining = true;
+      const deadline = performance.now() + graceMs;
       clearInterval(heartbeat);
       await wsHandle.dispose();
-      // An idle keep-alive connection has nothing to answer; waiting for its timeout would only delay.
-      server.closeIdleConnections();
-      const drained = await allClosed(graceMs);
+      await quiet(deadline);
+      // Stops listening, and closes the connections that are idle now (Node ≥ 19): after a quiet
+      // moment, none of them has a request on its way.
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const drained = await allClosed(deadline - performance.now());
       if (drained) {
         await stopped;
         return 0;

