@@ -115,6 +115,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const yoga = createShopServer({
     config,
     prisma: db.prisma,
+    rows: db.rows,
     pubsub: events.pubsub,
     identify,
     rateLimit: createRateLimit(config.limits.ratePerMinute, rateRedis),

@@ -4,7 +4,6 @@
  */
 import SchemaBuilder from "@pothos/core";
 import ComplexityPlugin from "@pothos/plugin-complexity";
-import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import TracingPlugin, { isRootField } from "@pothos/plugin-tracing";
@@ -15,8 +14,6 @@ import { type AuthScopes, refusal, scopes } from "./auth/rules.js";
 import type { Context } from "./context.js";
 import { invalidInput } from "./errors.js";
 import { inEvent } from "./events.js";
-import type PrismaTypes from "./generated/pothos-prisma-types.js";
-import { getDatamodel } from "./generated/pothos-prisma-types.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import { rules } from "./input-rules.js";
 import { loadCost } from "./limits/cost.js";
@@ -51,23 +48,21 @@ function traced(resolver: Resolver, options: boolean): Resolver {
 }
 
 export const builder = new SchemaBuilder<{
-  PrismaTypes: PrismaTypes;
   Context: Context;
   AuthScopes: AuthScopes;
   Scalars: {
-    DateTime: { Input: Date; Output: Date };
+    DateTime: { Input: Date; Output: Date | string };
     Decimal: { Input: Prisma.Decimal; Output: Prisma.Decimal | string };
     SafeInt: { Input: number; Output: number };
   };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
-  // Relation lists may look up their `after` cursor row before the plan is settled.
-  AsyncSelections: true;
 }>({
   // Tracing outermost, so a traced field's cause covers all its work; Relay next, so that the others
   // see decoded global IDs; authorization before anything resolves; validation last.
-  plugins: [TracingPlugin, RelayPlugin, ScopeAuthPlugin, PrismaPlugin, ComplexityPlugin, ValidationPlugin],
+  // (No @pothos/plugin-prisma: see src/schema/refs.ts for why the model types are plain ones.)
+  plugins: [TracingPlugin, RelayPlugin, ScopeAuthPlugin, ComplexityPlugin, ValidationPlugin],
   // The fields that send SQL themselves rather than through a loader (root fields, whose plan eager
   // loads in one statement; a connection's totalCount) name themselves as the cause of what they
   // send (see src/sql-recorder.ts). Loaders name theirs. Free while nobody is shown the SQL.
@@ -86,18 +81,6 @@ export const builder = new SchemaBuilder<{
   complexity: { defaultComplexity: 0, defaultListMultiplier: 1, fieldComplexity: loadCost },
   validation: { validationError: (failure) => invalidInput(failure.issues) },
   defaultFieldNullability: false,
-  prisma: {
-    // The client comes from the request: the schema is built once, databases come and go (tests).
-    client: (ctx) => ctx.prisma,
-    dmmf: getDatamodel(),
-    exposeDescriptions: true,
-    filterConnectionTotalCount: true,
-    // No usage check: it wraps every root query in a proxy, and the statement budgets in the tests
-    // already fail when a root field drops its query (eager would then cost more than one statement).
-    onUnusedQuery: null,
-    maxConnectionSize: 100,
-    defaultConnectionSize: 20,
-  },
   relay: {
     clientMutationId: "omit",
     cursorType: "String",

@@ -7,6 +7,7 @@ import type { Caller } from "./auth/caller.js";
 import { mayExplainSql, mayUseStrategy } from "./auth/rules.js";
 import type { Viewer } from "./auth/viewer.js";
 import type { Config } from "./config.js";
+import type { Rows } from "./db.js";
 import { ShopError } from "./errors.js";
 import type { EventScope } from "./events.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
@@ -18,6 +19,8 @@ import { DEFAULT_STRATEGY, isStrategy, STRATEGIES, STRATEGY_HEADER, type Strateg
 
 export interface Context {
   prisma: PrismaClient;
+  /** Flat statements through the driver (the loaders'), recorded like Prisma's. */
+  rows: Rows;
   pubsub: ShopPubSub;
   viewer: Viewer;
   /** Who is calling: the viewer, the client's address, the key its allowances count under. */
@@ -35,6 +38,7 @@ export interface Context {
 /** What every request's context is built from: the server's long-lived parts. */
 export interface ContextDeps {
   prisma: PrismaClient;
+  rows: Rows;
   pubsub: ShopPubSub;
   config: Pick<Config, "lazyStrategy" | "limits" | "sqlExplain" | "production">;
 }
@@ -69,11 +73,12 @@ export function createContext(deps: ContextDeps, caller: Caller, headers: Header
   const budget = new RequestBudget(deps.config.limits.responseObjects, signal);
   return {
     prisma: deps.prisma,
+    rows: deps.rows,
     pubsub: deps.pubsub,
     viewer,
     caller,
     strategy,
-    loaders: createLoaders(deps.prisma, strategy, explain),
+    loaders: createLoaders(deps, strategy, explain),
     sql: new SqlRecorder(deps.config.limits.statements, budget.signal, deps.config.limits.concurrentStatements, explain),
     budget,
   };

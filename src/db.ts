@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
-import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import type { ArgType, SqlDriverAdapterFactory, SqlResultSet } from "@prisma/driver-adapter-utils";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { ConfigError, type DatabaseConfig } from "./config.js";
@@ -22,9 +22,20 @@ export interface ScriptTransaction {
   query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
 }
 
+/**
+ * Runs one SQL statement through the driver adapter and returns its rows as objects keyed by
+ * column name, with the driver's values (numbers, and text for numeric, bigint and timestamps):
+ * the flat statements of the loaders, without Prisma's per-row result processing. Recorded and
+ * queued like every other statement. `args` are bound as $1, $2, …: numbers, strings, booleans,
+ * and arrays of them (`= ANY($1)`).
+ */
+export type Rows = <Row>(sql: string, args?: readonly unknown[]) => Promise<Row[]>;
+
 /** An open database: the Prisma client the app uses, and what migrations need beside it. */
 export interface Database {
   readonly prisma: PrismaClient;
+  /** Flat statements through the same adapter, record and queue (see `Rows`). */
+  readonly rows: Rows;
   readonly config: DatabaseConfig;
   /**
    * Runs `fn` in one transaction on the driver itself. Migrations need this: their scripts hold many
@@ -163,20 +174,48 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
   };
 }
 
+/** How the driver binds a value: arrays as lists, the rest by their JavaScript type. */
+function argType(value: unknown): ArgType {
+  const item = Array.isArray(value) ? value[0] : value;
+  const arity = Array.isArray(value) ? "list" : "scalar";
+  if (typeof item === "number") return { scalarType: Number.isInteger(item) ? "int" : "float", arity };
+  if (typeof item === "boolean") return { scalarType: "boolean", arity };
+  if (typeof item === "bigint") return { scalarType: "bigint", arity };
+  return { scalarType: item === undefined ? "unknown" : "string", arity };
+}
+
+/** A result set as objects keyed by column name. */
+function rowsOf<Row>({ columnNames, rows }: SqlResultSet): Row[] {
+  const width = columnNames.length;
+  const objects = new Array<Row>(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const values = rows[r]!;
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < width; c++) row[columnNames[c]!] = values[c];
+    objects[r] = row as Row;
+  }
+  return objects;
+}
+
 /** Opens the configured database. The caller owns it and must `close()` it. */
 export async function openDatabase(config: DatabaseConfig, options: { pgliteOnThisThread?: boolean } = {}): Promise<Database> {
   const driver = config.kind === "pglite" ? openPglite(config, options.pgliteOnThisThread) : openPostgres(config);
+  // Requests share the connections. PGlite has one, so one statement at a time: the others wait
+  // in the queue, where their wait is measured apart from their execution (extensions.sql).
+  const adapter = recordingAdapter(driver.adapter, {
+    slots: config.kind === "postgres" ? config.poolMax : 1,
+    waitMs: config.timeouts.poolMs,
+  });
   const prisma = new PrismaClient({
-    // Requests share the connections. PGlite has one, so one statement at a time: the others wait
-    // in the queue, where their wait is measured apart from their execution (extensions.sql).
-    adapter: recordingAdapter(driver.adapter, {
-      slots: config.kind === "postgres" ? config.poolMax : 1,
-      waitMs: config.timeouts.poolMs,
-    }),
+    adapter,
     transactionOptions: { maxWait: config.timeouts.transactionWaitMs, timeout: config.timeouts.transactionMs },
   });
+  // A second adapter on the same pool (or PGlite), for the flat statements.
+  const raw = adapter.connect();
+  raw.catch(() => undefined);
   return {
     prisma,
+    rows: async (sql, args = []) => rowsOf(await (await raw).queryRaw({ sql, args: [...args], argTypes: args.map(argType) })),
     config,
     scriptTransaction: driver.scriptTransaction,
     async close() {

@@ -35,7 +35,7 @@ function audience(ctx: Context): string {
 
 function newScope(ctx: Context, sql: SqlRecorder, shared: boolean): EventScope {
   const run = <T>(read: () => PromiseLike<T>) => withSqlRecorder(sql, async () => await read());
-  return { sql, loaders: createLoaders(ctx.prisma, ctx.strategy, sql.explain, run), reads: shared ? new Map() : undefined };
+  return { sql, loaders: createLoaders(ctx, ctx.strategy, sql.explain, run), reads: shared ? new Map() : undefined };
 }
 
 /**

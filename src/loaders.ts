@@ -9,26 +9,33 @@
  * Batch functions keep DataLoader's contract: one result per key, in the order of the keys.
  */
 import DataLoader from "dataloader";
+import type { FieldNode } from "graphql";
 import type { Path } from "graphql/jsutils/Path.js";
-import type { Order, OrderItem, Product, User } from "./generated/prisma/client.js";
-import { Prisma, type PrismaClient } from "./generated/prisma/client.js";
+import type { Rows } from "./db.js";
+import { column, MODELS, type ModelName } from "./loading/models.js";
+import { type Page, Params, pagesSql, sqlVisibility, type Visibility } from "./loading/pages.js";
 import { type Explain, pathString, type StatementCause, withCause } from "./sql-recorder.js";
 import type { Strategy } from "./strategy.js";
 import { causeAttributes, inSpan, SpanKind, tracing } from "./telemetry.js";
 
 type Key = number;
 
-/** The columns a loader reads (`{ name: true, ... }`, the id always among them), or every column. */
-export type Columns = Record<string, true> | undefined;
+/**
+ * A row as the loaders read it: the columns asked for, with the driver's values (numbers, and text
+ * for decimals and timestamps, which the scalars serialize as they are).
+ */
+export type Row = { id: number } & Record<string, unknown>;
 
-/** Each parent's list of children, in key order; a parent that is gone has none. */
-function childrenByKey<Parent extends { id: Key }, Child>(
-  keys: readonly Key[],
-  parents: Parent[],
-  children: (parent: Parent) => Child[],
-): Child[][] {
-  const found = new Map(parents.map((parent) => [parent.id, children(parent)]));
-  return keys.map((key) => found.get(key) ?? []);
+/** Each parent's rows, in key order; a parent with none (or gone) has an empty list. */
+function groupedByKey(keys: readonly Key[], rows: Row[], keyOf: string): Row[][] {
+  const groups = new Map<Key, Row[]>();
+  for (const row of rows) {
+    const key = row[keyOf] as Key;
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return keys.map((key) => groups.get(key) ?? []);
 }
 
 /** One row (or null) per key, in key order. */
@@ -37,13 +44,14 @@ function byKey<Row>(keys: readonly Key[], rows: Row[], keyOf: (row: Row) => Key)
   return keys.map((key) => found.get(key) ?? null);
 }
 
-/** An aggregate per key, with `empty` for keys that have no rows to aggregate. */
-function valueByKey<V>(keys: readonly Key[], rows: { key: Key; value: V | null }[], empty: V): V[] {
-  const found = new Map(rows.map((row) => [Number(row.key), row.value ?? empty]));
+/** An aggregate per key (as the driver gives it), with `empty` for keys that have no rows to aggregate. */
+function valueByKey<V>(keys: readonly Key[], rows: { key: Key; value: unknown }[], empty: V, as: (value: unknown) => V): V[] {
+  const found = new Map(rows.map((row) => [Number(row.key), row.value == null ? empty : as(row.value)]));
   return keys.map((key) => found.get(key) ?? empty);
 }
 
-const ZERO = new Prisma.Decimal(0);
+/** An exact sum of money, as the Decimal scalar serializes it. */
+const ZERO = "0.00";
 
 /**
  * Whether loaders note which fields ask them for keys, so that each batch's statements name their
@@ -103,6 +111,11 @@ export class ShopLoader<V> {
     return this.#loader.load(key);
   }
 
+  /** The values for many keys at once (one batch, in their order). */
+  loadMany(keys: readonly Key[]): Promise<V[]> {
+    return Promise.all(keys.map((key) => this.load(key)));
+  }
+
   #causeOf(keys: readonly Key[]): StatementCause {
     const fields = new Map<string, number>();
     for (const key of keys) {
@@ -118,130 +131,139 @@ export class ShopLoader<V> {
   }
 }
 
+/** `ordersOfUser`: a relation list's loader name, from its parent model and relation. */
+const listName = (parent: ModelName, relation: string) => `${relation}Of${parent}`;
+
+/** `orderItem`: a model's loader name. */
+const rowName = (model: ModelName) => `${model[0]!.toLowerCase()}${model.slice(1)}`;
+
 /**
  * Creates the loaders of one request. Never share them between requests: they cache rows. (One
  * event of a subscription is the exception: its subscribers share the event's loaders, see
- * src/schema/subscriptions.ts.) `run` wraps each batch: an event runs its reads in its own SQL
- * record. `explain` is what the request's client is shown of its SQL: loaders trace their callers
- * only when it is shown.
+ * src/events.ts.) `run` wraps each batch: an event runs its reads in its own SQL record. `explain`
+ * is what the request's client is shown of its SQL: loaders trace their callers only when it is
+ * shown.
+ *
+ * Every loader sends one flat statement per batch through the driver (`rows`): rows by id, the
+ * pages of many parents at once, or an aggregate grouped by key.
  */
 export function createLoaders(
-  prisma: PrismaClient,
+  db: { rows: Rows },
   strategy: Strategy,
   explain: Explain = "off",
   run?: <T>(read: () => Promise<T>) => Promise<T>,
 ) {
-  // Eager requests rarely reach a loader (the root query preloads relations); when Pothos cannot
-  // preload a field they fall back to batching, never to N+1.
+  // Eager requests reach a loader only for what their plan could not load (a derived sum, a list
+  // asked for twice with different arguments, a deferred part): batched, never N+1.
   const options = strategy === "lazy" ? { batch: false, cache: false } : {};
   const trace: Trace = explain === "off" && !tracing() ? "off" : strategy === "lazy" ? "exact" : "fields";
   const loader = <V>(name: string, batch: (keys: readonly Key[]) => Promise<V[]>) =>
     new ShopLoader<V>(name, batch, options, trace, run);
+  const { rows } = db;
 
-  /** One loader per distinct argument set, since the arguments are part of the query. */
-  const perArgs = <A, V>(make: (args: A) => ShopLoader<V>) => {
-    const loaders = new Map<string, ShopLoader<V>>();
-    return (args: A) => {
-      const id = JSON.stringify(args);
-      const found = loaders.get(id) ?? make(args);
-      loaders.set(id, found);
-      return found;
-    };
-  };
+  const byIdLoaders = new Map<string, ShopLoader<Row | null>>();
 
-  /** The rows with these ids, with these columns (all when undefined), one loader per column set. */
-  const byIds = <Row extends { id: Key }>(
-    name: string,
-    findMany: (args: { where: { id: { in: Key[] } }; select: Columns }) => Promise<unknown[]>,
-  ) =>
-    perArgs((select: Columns) =>
-      loader<Row | null>(name, async (ids) =>
-        byKey(ids, (await findMany({ where: { id: { in: [...ids] } }, select })) as Row[], (row) => row.id),
-      ),
-    );
+  const pageLoaders = new Map<string, ShopLoader<Row[]>>();
+  /** Per field of the request: the loader a field's resolver asks for each parent. */
+  const perField = new WeakMap<FieldNode, unknown>();
+
+  /** Aggregates: one grouped statement per level, computed by the database. */
+  const aggregate = <V>(name: string, sql: string, empty: V, as: (value: unknown) => V) =>
+    loader<V>(name, async (keys) => valueByKey(keys, await rows<{ key: Key; value: unknown }>(sql, [[...keys]]), empty, as));
 
   return {
-    // Rows typed whole: a selection (Pothos' select mode) reads only the columns its fields need.
-    user: byIds<User>("user", (args) => prisma.user.findMany(args)),
-    order: byIds<Order>("order", (args) => prisma.order.findMany(args)),
-    orderItem: byIds<OrderItem>("orderItem", (args) => prisma.orderItem.findMany(args)),
-    product: byIds<Product>("product", (args) => prisma.product.findMany(args)),
-    // To-many relations load through their parents, so that the database applies each list's
-    // page (LIMIT inside a LATERAL join) per parent; the query is the one the eager plan uses.
-    ordersOfUser: perArgs((query: Prisma.User$ordersArgs) =>
-      loader<Order[]>("ordersOfUser", async (userIds) => {
-        const users = await prisma.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true, orders: query } });
-        return childrenByKey(userIds, users, (user) => user.orders);
-      }),
-    ),
-    itemsOfOrder: perArgs((query: Prisma.Order$itemsArgs) =>
-      loader<OrderItem[]>("itemsOfOrder", async (orderIds) => {
-        const orders = await prisma.order.findMany({ where: { id: { in: [...orderIds] } }, select: { id: true, items: query } });
-        return childrenByKey(orderIds, orders, (order) => order.items);
-      }),
-    ),
-    itemsOfProduct: perArgs((query: Prisma.Product$orderItemsArgs) =>
-      loader<OrderItem[]>("itemsOfProduct", async (productIds) => {
-        const products = await prisma.product.findMany({
-          where: { id: { in: [...productIds] } },
-          select: { id: true, orderItems: query },
+    /**
+     * The rows of `model` with these ids, with these columns (the id always among them); with a
+     * `visibility`, only those the viewer may see (the others answer as missing ones).
+     */
+    byId(model: ModelName, columns: readonly string[], visibility?: Visibility): ShopLoader<Row | null> {
+      const key = `${model} ${columns.join(",")} ${visibility ? JSON.stringify(visibility) : ""}`;
+      let found = byIdLoaders.get(key);
+      if (!found) {
+        const target = MODELS[model];
+        const params = new Params();
+        const ids = params.add(null);
+        const where = visibility ? ` AND ${sqlVisibility(target, visibility, params)}` : "";
+        const sql = `SELECT ${columns.map((name) => column(target, name)).join(", ")} FROM ${target.table} WHERE "id" = ANY(${ids})${where}`;
+        found = loader<Row | null>(rowName(model), async (keys) => {
+          const args = [...params.values];
+          args[0] = [...keys];
+          return byKey(keys, await rows<Row>(sql, args), (row) => row.id);
         });
-        return childrenByKey(productIds, products, (product) => product.orderItems);
-      }),
-    ),
+        byIdLoaders.set(key, found);
+      }
+      return found;
+    },
 
-    // Derived values: one grouped statement per level, computed by the database.
-    orderCountOfUser: loader<number>("orderCountOfUser", async (userIds) => {
-      const rows = await prisma.order.groupBy({
-        by: ["userId"],
-        where: { userId: { in: [...userIds] } },
-        _count: { _all: true },
-      });
-      return valueByKey(
-        userIds,
-        rows.map((r) => ({ key: r.userId, value: r._count._all })),
-        0,
-      );
-    }),
-    totalSpentOfUser: loader<Prisma.Decimal>("totalSpentOfUser", async (userIds) => {
-      const rows = await prisma.$queryRaw<{ key: number; value: Prisma.Decimal | null }[]>`
-        SELECT o."userId" AS key, SUM(i."quantity" * i."unitPrice") AS value
+    /** The pages of `relation`, a list of `parent`, for many parents at once: one statement. */
+    pages(parent: ModelName, relation: string, page: Page, columns: readonly string[]): ShopLoader<Row[]> {
+      const list = MODELS[parent].relations.get(relation);
+      if (!list?.list || !list.backReference) throw new Error(`${parent}.${relation} is not a list relation.`);
+      const target = MODELS[list.target];
+      const backReference = list.backReference;
+      const read = [...new Set(["id", backReference, ...columns])];
+      const key = JSON.stringify([parent, relation, page, read]);
+      let found = pageLoaders.get(key);
+      if (!found) {
+        found = loader<Row[]>(listName(parent, relation), async (parentIds) => {
+          const { sql, args } = pagesSql(target, backReference, parentIds, read, page);
+          return groupedByKey(parentIds, await rows<Row>(sql, args), backReference);
+        });
+        pageLoaders.set(key, found);
+      }
+      return found;
+    },
+
+    /**
+     * What a field asks of the loaders, settled once per request: its arguments are the same for
+     * every parent, so its loader (and its page, cursor lookup included) is made at the first
+     * parent and reused for the others.
+     */
+    forField<T>(node: FieldNode, make: () => T): T {
+      let found = perField.get(node) as T | undefined;
+      if (found === undefined) {
+        found = make();
+        perField.set(node, found);
+      }
+      return found;
+    },
+
+    orderCountOfUser: aggregate(
+      "orderCountOfUser",
+      `SELECT "userId" AS key, count(*)::int AS value FROM "Order" WHERE "userId" = ANY($1) GROUP BY "userId"`,
+      0,
+      Number,
+    ),
+    totalSpentOfUser: aggregate(
+      "totalSpentOfUser",
+      `SELECT o."userId" AS key, SUM(i."quantity" * i."unitPrice") AS value
         FROM "Order" o JOIN "OrderItem" i ON i."orderId" = o."id"
-        WHERE o."userId" = ANY(${[...userIds]}) AND o."status" = 'COMPLETED'
-        GROUP BY o."userId"`;
-      return valueByKey(userIds, rows, ZERO);
-    }),
-    itemCountOfOrder: loader<number>("itemCountOfOrder", async (orderIds) => {
-      const rows = await prisma.orderItem.groupBy({
-        by: ["orderId"],
-        where: { orderId: { in: [...orderIds] } },
-        _sum: { quantity: true },
-      });
-      return valueByKey(
-        orderIds,
-        rows.map((r) => ({ key: r.orderId, value: r._sum.quantity })),
-        0,
-      );
-    }),
-    totalOfOrder: loader<Prisma.Decimal>("totalOfOrder", async (orderIds) => {
-      const rows = await prisma.$queryRaw<{ key: number; value: Prisma.Decimal | null }[]>`
-        SELECT "orderId" AS key, SUM("quantity" * "unitPrice") AS value
-        FROM "OrderItem" WHERE "orderId" = ANY(${[...orderIds]})
-        GROUP BY "orderId"`;
-      return valueByKey(orderIds, rows, ZERO);
-    }),
-    unitsSoldOfProduct: loader<number>("unitsSoldOfProduct", async (productIds) => {
-      const rows = await prisma.orderItem.groupBy({
-        by: ["productId"],
-        where: { productId: { in: [...productIds] }, order: { status: "COMPLETED" } },
-        _sum: { quantity: true },
-      });
-      return valueByKey(
-        productIds,
-        rows.map((r) => ({ key: r.productId, value: r._sum.quantity })),
-        0,
-      );
-    }),
+        WHERE o."userId" = ANY($1) AND o."status" = 'COMPLETED'
+        GROUP BY o."userId"`,
+      ZERO,
+      String,
+    ),
+    itemCountOfOrder: aggregate(
+      "itemCountOfOrder",
+      `SELECT "orderId" AS key, SUM("quantity")::bigint AS value FROM "OrderItem" WHERE "orderId" = ANY($1) GROUP BY "orderId"`,
+      0,
+      Number,
+    ),
+    totalOfOrder: aggregate(
+      "totalOfOrder",
+      `SELECT "orderId" AS key, SUM("quantity" * "unitPrice") AS value FROM "OrderItem" WHERE "orderId" = ANY($1) GROUP BY "orderId"`,
+      ZERO,
+      String,
+    ),
+    unitsSoldOfProduct: aggregate(
+      "unitsSoldOfProduct",
+      `SELECT i."productId" AS key, SUM(i."quantity")::bigint AS value
+        FROM "OrderItem" i JOIN "Order" o ON o."id" = i."orderId"
+        WHERE i."productId" = ANY($1) AND o."status" = 'COMPLETED'
+        GROUP BY i."productId"`,
+      0,
+      Number,
+    ),
   };
 }
 

@@ -22,6 +22,7 @@ import { clientAddress, type ServerContext, useCaller } from "./auth/caller.js";
 import type { Identify } from "./auth/viewer.js";
 import type { Config } from "./config.js";
 import { type Context, createContext } from "./context.js";
+import type { Rows } from "./db.js";
 import { maskError } from "./errors.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { type GraphiQLAuth, graphiqlOptions, renderGraphiQL } from "./graphiql.js";
@@ -40,6 +41,7 @@ import { tracing, useTelemetry } from "./telemetry.js";
 export interface ShopServerOptions {
   config: Config;
   prisma: PrismaClient;
+  rows: Rows;
   pubsub: ShopPubSub;
   identify: Identify;
   rateLimit: RateLimit;
@@ -287,7 +289,7 @@ const boundSchema = boundLists(schema);
 /** Creates the server for a database client, an event bus and the identity of callers. */
 export function createShopServer(options: ShopServerOptions): ShopServer {
   const { config } = options;
-  const deps = { prisma: options.prisma, pubsub: options.pubsub, config };
+  const deps = { prisma: options.prisma, rows: options.rows, pubsub: options.pubsub, config };
   const caller = useCaller({ identify: options.identify, rateLimit: options.rateLimit, trustProxy: config.trustProxy });
   const graphiqlAuth: GraphiQLAuth =
     config.auth.mode === "off"

@@ -17,7 +17,7 @@ import { createTestShop, dataOf, listen, type SqlReport, type TestShop } from ".
 import { waitFor } from "./support/wait.js";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((path) => existsSync(path));
-const QUERY = `{ users(first: 4) { edges { node { name orderCount orders { items { product { name } } } } } } }`;
+const QUERY = `{ users(first: 4) { edges { node { name totalSpent orders { items { product { name } } } } } } }`;
 const shots = process.env.UPDATE_SCREENSHOTS
   ? join(import.meta.dirname, "screenshots")
   : mkdtempSync(join(tmpdir(), "shop-graphiql-"));
@@ -81,7 +81,7 @@ describe.runIf(CHROMIUM)("GraphiQL's SQL panel, in Chromium", () => {
     expect(shown.statements).toBe(report.statements.length);
     expect(shown.lanes).toBe(report.statements.length);
     expect(shown.causes[0]).toBe("users");
-    expect(shown.causes[1]).toMatch(/^loader orderCountOfUser: 4 keys from users\.edges\.node\.orderCount/);
+    expect(shown.causes[1]).toMatch(/^loader totalSpentOfUser: 4 keys from users\.edges\.node\.totalSpent/);
     expect(shown.keywords).toBeGreaterThan(0);
     await page.screenshot({ path: join(shots, "sql-panel.png") });
 
@@ -116,7 +116,7 @@ describe.runIf(CHROMIUM)("GraphiQL's SQL panel, in Chromium", () => {
     )) as { extensions: { sql: SqlReport } };
     const warnings = lazy.extensions.sql.warnings!.map((warning) => warning.field);
     expect(warnings).toEqual([
-      "users.edges.node.orderCount",
+      "users.edges.node.totalSpent",
       "users.edges.node.orders",
       "users.edges.node.orders.items",
       "users.edges.node.orders.items.product",

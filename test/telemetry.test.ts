@@ -59,7 +59,7 @@ describe("OpenTelemetry", () => {
       "users.edges.node.orders.items",
       "users.edges.node.orders.items.product",
     ]);
-    expect(statements.map((span) => span.name)).toEqual(["SELECT User", "SELECT User", "SELECT Order", "SELECT Product"]);
+    expect(statements.map((span) => span.name)).toEqual(["SELECT User", "SELECT Order", "SELECT OrderItem", "SELECT Product"]);
     for (const span of statements) {
       expect(span.attributes["db.query.text"]).toMatch(/^SELECT /);
       expect(span.attributes["db.response.returned_rows"]).toBeGreaterThan(0);

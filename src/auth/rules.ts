@@ -15,6 +15,8 @@ import type { GraphQLError } from "graphql";
 import type { Config } from "../config.js";
 import { notFound, ShopError } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import type { ModelName } from "../loading/models.js";
+import { prismaVisibility, type Visibility } from "../loading/pages.js";
 import type { OrderStatus } from "../orders/status.js";
 import type { Strategy } from "../strategy.js";
 import type { Viewer } from "./viewer.js";
@@ -34,27 +36,35 @@ export function refusal(viewer: Viewer): GraphQLError {
 }
 
 /**
- * A condition no row meets: what a viewer without access sees of a list. The filters below are
- * meant to be AND-ed with a query's own `where` (`{ ...where, AND: [visibleOrders(viewer)] }`).
+ * The rows of `model` a viewer may see, stated once for both forms a query takes: a Prisma `where`
+ * (root fields, the eager plan) and a SQL condition (the loaders), see src/loading/pages.ts.
  */
-const NOTHING = { id: { in: [] as number[] } };
+export function visibility(model: ModelName, viewer: Viewer): Visibility {
+  if (model === "Product" || viewer.role === "admin") return { kind: "all" };
+  if (viewer.userId === null) return { kind: "none" };
+  if (model === "User") return { kind: "owned", column: "id", userId: viewer.userId };
+  if (model === "Order") return { kind: "owned", column: "userId", userId: viewer.userId };
+  return { kind: "linesOf", userId: viewer.userId };
+}
+
+/*
+ * The same as Prisma `where`s, meant to be AND-ed with a query's own (`{ ...where, AND:
+ * [visibleOrders(viewer)] }`). Someone without access sees a list no row meets.
+ */
 
 /** The users a viewer may see. */
 export function visibleUsers(viewer: Viewer): Prisma.UserWhereInput {
-  if (viewer.role === "admin") return {};
-  return viewer.userId === null ? NOTHING : { id: viewer.userId };
+  return prismaVisibility(visibility("User", viewer));
 }
 
 /** The orders a viewer may see. */
 export function visibleOrders(viewer: Viewer): Prisma.OrderWhereInput {
-  if (viewer.role === "admin") return {};
-  return viewer.userId === null ? NOTHING : { userId: viewer.userId };
+  return prismaVisibility(visibility("Order", viewer));
 }
 
 /** The order lines a viewer may see. */
 export function visibleOrderItems(viewer: Viewer): Prisma.OrderItemWhereInput {
-  if (viewer.role === "admin") return {};
-  return viewer.userId === null ? NOTHING : { order: { userId: viewer.userId } };
+  return prismaVisibility(visibility("OrderItem", viewer));
 }
 
 /** The same rules for one loaded object, reached through a field that did not filter (no SQL). */

@@ -3,15 +3,26 @@
  * paging of relation lists (shared by the eager plan and the loaders), offset paging of reports,
  * and text search.
  */
-import type { ArgBuilder } from "@pothos/core";
+import {
+  type ArgBuilder,
+  decodeBase64,
+  decodeCursorChunk,
+  encodeBase64,
+  encodeCursorChunk,
+  getConnectionPageSize,
+  validateConnectionArguments,
+} from "@pothos/core";
 import { resolveOffsetConnection } from "@pothos/plugin-relay";
 import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "../builder.js";
+import type { Context } from "../context.js";
 import { badInput, notFound } from "../errors.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, rules } from "../input-rules.js";
-import { ORDER_STATUSES } from "../orders/status.js";
+import { MODELS, type ModelName } from "../loading/models.js";
+import { type Page, prismaOrderBy } from "../loading/pages.js";
 import { pathString, withCause } from "../sql-recorder.js";
 import { dbId } from "./ids.js";
+import { decodeNodeID } from "./node-ids.js";
 
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE };
 
@@ -61,7 +72,7 @@ export function sortColumn<C extends string>(
  */
 export function orderByOf(input: Record<string, Direction | null | undefined> | null | undefined): Record<string, Direction>[] {
   const [column, direction] = sortColumn<string>(input, ["id", "asc"]);
-  return column === "id" ? [{ id: direction }] : [{ [column]: direction }, { id: direction }];
+  return prismaOrderBy({ take: 0, orderBy: { column, direction } });
 }
 
 /**
@@ -79,48 +90,103 @@ export function listArgs<
   };
 }
 
-/**
- * The rows that come after a cursor row, as a Prisma `where`: a keyset condition on the sort column
- * and the id. (Prisma's own `cursor` option would do, but on a nested relation it loads every child
- * and pages in memory, and a parent whose list lacks the cursor row gets nothing.)
- */
-function keysetAfter(orderBy: Record<string, Direction>[], cursor: Record<string, unknown>) {
-  const [first] = orderBy;
-  const [column, direction] = Object.entries(first!)[0]!;
-  const beyond = direction === "asc" ? "gt" : "lt";
-  const id = cursor.id as number;
-  if (column === "id") return { id: { [beyond]: id } };
-  const value = cursor[column];
-  // PostgreSQL enums sort in declaration order, which Prisma can compare only with `in`.
-  const position = ORDER_STATUSES.indexOf(value as (typeof ORDER_STATUSES)[number]);
-  const pastValue =
-    column === "status"
-      ? { in: ORDER_STATUSES.filter((_, i) => (direction === "asc" ? i > position : i < position)) }
-      : { [beyond]: value };
-  return { OR: [{ [column]: pastValue }, { [column]: value, id: { [beyond]: id } }] };
-}
-
-/** The arguments `relationPage` reads. */
+/** The arguments `relationPage` reads, as a resolver has them or as the planner reads them (`after` undecoded). */
 export interface ListArgs {
   first?: number | null;
-  after?: { typename: string; id: string } | null;
+  after?: string | { typename: string; id: string } | null;
   orderBy?: Record<string, Direction | null | undefined> | null;
 }
 
+/** Every column of each model: what a cursor row is read with, whatever the sort column is. */
+const allColumns = Object.fromEntries(Object.entries(MODELS).map(([name, model]) => [name, [...model.columns.keys()]]));
+
 /**
- * The Prisma paging of a relation list (`first`, `after`, `orderBy`). The eager plan and the
- * loaders both use it, so every strategy pages the same way, and the database applies the
- * per-parent limit (Prisma puts LIMIT inside a LATERAL join). `cursorRow` loads the item named by
- * `after` (through the request's loaders, so a batched request looks it up once).
+ * The page of a relation list of `model` rows (`first`, `after`, `orderBy`), with the list's own
+ * filters (`extra`). The eager plan and the loaders both use it, so every strategy pages the same
+ * way. The row named by `after` is read through the request's loaders (a batched request looks it
+ * up once). Throws for arguments the field refuses, as its resolver would.
  */
-export async function relationPage(args: ListArgs, cursorRow: (id: number) => Promise<Record<string, unknown> | null>) {
-  const orderBy = orderByOf(args.orderBy);
-  const page = { take: args.first ?? DEFAULT_PAGE_SIZE, orderBy };
-  if (!args.after) return { ...page, where: {} };
-  const afterId = dbId(args.after, "after");
-  const cursor = await cursorRow(afterId);
-  if (!cursor) throw notFound(args.after.typename, afterId, "after");
-  return { ...page, where: keysetAfter(orderBy, cursor) };
+export async function relationPage(
+  model: ModelName,
+  args: ListArgs,
+  ctx: Context,
+  extra: Pick<Page, "equals" | "visibility"> = {},
+): Promise<Page> {
+  const size = args.first ?? DEFAULT_PAGE_SIZE;
+  if (!rules.pageSize.safeParse(size).success) throw badInput("first", `first must be between 0 and ${MAX_PAGE_SIZE}.`);
+  const [column, direction] = sortColumn<string>(args.orderBy, ["id", "asc"]);
+  const page: Page = { take: size, orderBy: { column, direction }, ...extra };
+  if (!args.after) return page;
+  const after = typeof args.after === "string" ? decodeNodeID(args.after) : args.after;
+  if (after.typename !== model) throw badInput("after", `after is not a ${model} ID.`);
+  const afterId = dbId(after, "after");
+  const cursor = await ctx.loaders.byId(model, allColumns[model]!).load(afterId);
+  if (!cursor) throw notFound(model, afterId, "after");
+  return { ...page, after: { value: cursor[column], id: afterId } };
+}
+
+/** A root connection's cursor: the row's id, in the format this server has always given (`GPC:N:<id>`). */
+export const rowCursor = (row: { id: number }) => encodeBase64(`GPC:${encodeCursorChunk(row.id)}`);
+
+/** The row id a root connection's cursor names; a cursor this server did not give is the client's mistake. */
+function cursorId(cursor: string, field: string): number {
+  try {
+    const text = decodeBase64(cursor);
+    if (!text.startsWith("GPC:")) throw new Error("not ours");
+    const id = decodeCursorChunk(text.slice(4));
+    if (typeof id === "number" && Number.isInteger(id) && id >= 1) return id;
+  } catch {
+    // reported below
+  }
+  throw badInput(field, `${field} is not a cursor this server gave out.`);
+}
+
+export interface ConnectionArgs {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+}
+
+/**
+ * A root connection (`users`, `orders`, `products`) over Prisma's cursor paging: `find` gets the
+ * rows' query (see `connectionRows`; none when only `totalCount` is asked) and the window (`cursor`,
+ * `skip`, `take`, negative when paging backwards, one row more than the page to tell whether
+ * another follows) and returns the rows in their order; `total` counts the matches when
+ * `totalCount` is asked.
+ */
+export async function cursorConnection<Row extends { id: number }, Query>(
+  args: ConnectionArgs,
+  query: Query | undefined,
+  find: (query: Query, window: { cursor?: { id: number }; skip: number; take: number }) => Promise<Row[]>,
+  total: () => Promise<number>,
+) {
+  validateConnectionArguments(args);
+  const { before, after } = args;
+  if (before != null && after != null) throw badInput("before", "before and after cannot be given together.");
+  if (before != null && args.first != null) throw badInput("before", "before and first cannot be given together.");
+  if (after != null && args.last != null) throw badInput("after", "after and last cannot be given together.");
+  const { limit } = getConnectionPageSize({ args, defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE });
+  const backward = before != null || args.last != null;
+  const take = backward ? -limit : limit;
+  const cursor = before ?? after;
+  const window =
+    cursor == null ? { take, skip: 0 } : { cursor: { id: cursorId(cursor, before ? "before" : "after") }, take, skip: 1 };
+  // Without a query, the connection's rows were not asked for (only its totalCount).
+  const rows = query === undefined ? [] : await find(query, window);
+  const full = rows.length === limit;
+  const nodes = full ? rows.slice(backward ? 1 : 0, backward ? rows.length : -1) : rows;
+  const edges = nodes.map((node) => ({ cursor: rowCursor(node), node }));
+  return {
+    edges,
+    pageInfo: {
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+      hasPreviousPage: after != null ? true : backward ? full : false,
+      hasNextPage: before != null ? true : args.last != null ? false : full,
+    },
+    totalCount: total,
+  };
 }
 
 /** An offset-paginated connection (the reports) whose rows and total come from two SQL statements. */

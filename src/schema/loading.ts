@@ -1,48 +1,42 @@
-/** How root fields and to-one relations load under the request's strategy (see src/strategy.ts). */
-
-import type { Path } from "graphql/jsutils/Path.js";
+/** How root fields load their rows under the request's strategy (see src/strategy.ts). */
+import { type GraphQLObjectType, type GraphQLResolveInfo, getNamedType } from "graphql";
 import type { Context } from "../context.js";
-import { notFound } from "../errors.js";
-import type { Columns } from "../loaders.js";
+import { connectionNodes, selectFor, selects } from "../loading/plan.js";
 
 /**
- * The columns a Pothos selection reads from its own table (select mode): the entries that are
- * `true`, without relations or counts, which the loaders read. Undefined when it names none: every
- * column.
- */
-export function columnsOf(query: object): Columns {
-  const select = (query as { select?: Record<string, unknown> }).select;
-  if (!select) return undefined;
-  return Object.fromEntries(Object.entries(select).filter(([, value]) => value === true)) as Record<string, true>;
-}
-
-/**
- * The query a root field hands Prisma. Eager requests keep Pothos' whole nested selection (one
- * statement with joins); batched and lazy keep paging and the row's own columns, so each relation
- * below resolves through the loaders and shows its own cost.
+ * The query a root field (a lookup, a mutation's answer, a subscription's event) hands Prisma for
+ * the rows it returns. Eager requests read the whole selection in one statement (src/loading/plan.ts);
+ * batched and lazy read the rows' own columns, so each relation below resolves through the loaders
+ * and shows its own cost. `eager` forces the whole selection (a row read before it is deleted).
  *
  * Lookups by id use `findFirst`, not `findUnique`: Prisma merges the `findUnique` calls of one tick
  * into a single statement, even across concurrent requests, which would hide the lazy strategy's
  * cost and charge one request's SQL record for another's rows.
  */
-export function rootQuery<Q extends object>(ctx: Context, query: Q): Q {
-  if (ctx.strategy === "eager") return query;
-  const { include: _include, select: _select, ...paging } = query as Q & { include?: unknown; select?: unknown };
-  const select = columnsOf(query);
-  return (select ? { ...paging, select } : paging) as Q;
+export async function rowQuery(
+  ctx: Context,
+  info: GraphQLResolveInfo,
+  { eager = ctx.strategy === "eager" }: { eager?: boolean } = {},
+): Promise<WholeRows> {
+  const type = getNamedType(info.returnType) as GraphQLObjectType;
+  return { select: await selectFor(info, type, info.fieldNodes, ctx, eager) } as WholeRows;
 }
 
 /**
- * A required to-one relation through its loader. The foreign key guarantees the row; its absence
- * means it was deleted while this request ran, which the client should hear about as NOT_FOUND.
+ * A `select`, typed as if it read whole rows: Prisma's result types follow the literal `select`
+ * they are given, while the model types (src/schema/refs.ts) take their rows as whole rows and
+ * read only what the selection asked for, which the plan always includes.
  */
-export async function loadRequired<T>(
-  loader: { load(id: number, from?: Path): Promise<T | null> },
-  type: string,
-  id: number,
-  from?: Path,
-): Promise<T> {
-  const row = await loader.load(id, from);
-  if (!row) throw notFound(type, id);
-  return row;
+type WholeRows = Record<never, never>;
+
+/**
+ * The same for the rows of a root connection: the selection below its `edges { node }`; undefined
+ * when it asks for no rows at all (only `totalCount`), which then cost no statement.
+ */
+export async function connectionRows(ctx: Context, info: GraphQLResolveInfo): Promise<WholeRows | undefined> {
+  if (!selects(info, ["edges", "pageInfo"])) return undefined;
+  const connection = getNamedType(info.returnType) as GraphQLObjectType;
+  const edge = getNamedType(connection.getFields().edges!.type) as GraphQLObjectType;
+  const node = getNamedType(edge.getFields().node!.type) as GraphQLObjectType;
+  return { select: await selectFor(info, node, connectionNodes(info), ctx, ctx.strategy === "eager") } as WholeRows;
 }

@@ -1,26 +1,29 @@
 /** The OrderItem type: one product line of an order, joining orders and products. */
 import { builder } from "../builder.js";
-import { columnsOf, loadRequired } from "./loading.js";
-import { OrderItemRef } from "./refs.js";
+import { Prisma } from "../generated/prisma/client.js";
+import { OrderItemRef, OrderRef, ProductRef } from "./refs.js";
+import { loads, toOne } from "./relations.js";
 
-builder.prismaObjectFields(OrderItemRef, (t) => ({
+builder.objectFields(OrderItemRef, (t) => ({
   quantity: t.exposeInt("quantity", { description: "Units ordered; at least 1." }),
   unitPrice: t.expose("unitPrice", { type: "Decimal", description: "The product's price when the order was placed." }),
   subtotal: t.field({
     type: "Decimal",
     description: "quantity x unitPrice, exact.",
     // Computed from this row's own two columns: no query, in every strategy.
-    select: { unitPrice: true, quantity: true },
-    resolve: (item) => item.unitPrice.mul(item.quantity),
+    extensions: { loads: { columns: ["unitPrice", "quantity"] } },
+    resolve: (item) => new Prisma.Decimal(item.unitPrice).mul(item.quantity),
   }),
-  order: t.relation("order", {
+  order: t.field({
+    type: OrderRef,
     description: "The order this line belongs to.",
-    resolve: (query, item, _args, ctx, info) =>
-      loadRequired(ctx.loaders.order(columnsOf(query)), "Order", item.orderId, info.path),
+    extensions: loads("order"),
+    resolve: toOne("OrderItem", "order"),
   }),
-  product: t.relation("product", {
+  product: t.field({
+    type: ProductRef,
     description: "The product ordered.",
-    resolve: (query, item, _args, ctx, info) =>
-      loadRequired(ctx.loaders.product(columnsOf(query)), "Product", item.productId, info.path),
+    extensions: loads("product"),
+    resolve: toOne("OrderItem", "product"),
   }),
 }));

@@ -7,32 +7,40 @@ import { fieldRules, rules } from "../input-rules.js";
 import { changeOrderStatus, changeOrderStatuses, placeOrder } from "../orders/commands.js";
 import { publishChanges } from "../pubsub.js";
 import { dbId } from "./ids.js";
-import { connectionOptions, countOf, type ListArgs, listArgs, orderByOf, relationPage } from "./lists.js";
-import { columnsOf, loadRequired, rootQuery } from "./loading.js";
+import {
+  connectionOptions,
+  countOf as countTotal,
+  cursorConnection,
+  type ListArgs,
+  listArgs,
+  orderByOf,
+  relationPage,
+} from "./lists.js";
+import { connectionRows, rowQuery } from "./loading.js";
 import { OrderItemOrderBy, OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderItemRef, OrderRef, ProductRef, UserRef } from "./refs.js";
+import { loads, toMany, toOne } from "./relations.js";
 
-/** The paging of `Order.items`, shared by the eager plan and the loaders. */
-function itemsQuery(args: ListArgs, ctx: Context) {
-  return relationPage(args, (id) => ctx.loaders.orderItem(undefined).load(id));
-}
+/** The page of `Order.items`: shared by the eager plan and the loaders. */
+const itemsPage = (args: ListArgs, ctx: Context) => relationPage("OrderItem", args, ctx);
 
-builder.prismaObjectFields(OrderRef, (t) => ({
+builder.objectFields(OrderRef, (t) => ({
   status: t.expose("status", { type: OrderStatusEnum, description: "Where the order is in its life." }),
   notes: t.exposeString("notes", { description: "Free text from the customer; empty when none." }),
   createdAt: t.expose("createdAt", { type: "DateTime", description: "When the order was placed." }),
   updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the order last changed." }),
-  user: t.relation("user", {
+  user: t.field({
+    type: UserRef,
     description: "The customer who placed the order.",
-    resolve: async (query, order, _args, ctx, info) =>
-      loadRequired(ctx.loaders.user(columnsOf(query)), "User", order.userId, info.path),
+    extensions: loads("user"),
+    resolve: toOne("Order", "user"),
   }),
-  items: t.relation("items", {
+  items: t.field({
+    type: [OrderItemRef],
     description: "The order's lines, a page at a time (default: in the order they were added, 20).",
     args: listArgs(t.arg, OrderItemRef, OrderItemOrderBy),
-    query: (args, ctx) => itemsQuery(args, ctx),
-    resolve: async (query, order, args, ctx, info) =>
-      ctx.loaders.itemsOfOrder({ ...(await itemsQuery(args, ctx)), select: columnsOf(query) }).load(order.id, info.path),
+    extensions: loads("items", itemsPage),
+    resolve: toMany("Order", "items", itemsPage),
   }),
   itemCount: t.field({
     type: "SafeInt",
@@ -72,36 +80,36 @@ function orderWhere(filter: typeof OrderFilter.$inferInput | null | undefined, c
 }
 
 builder.queryFields((t) => ({
-  order: t.prismaField({
-    type: "Order",
+  order: t.field({
+    type: OrderRef,
     nullable: true,
     authScopes: { signedIn: true },
     description: "An order by ID; null when there is none (or it is not yours to see). Signed in.",
     args: { id: t.arg.globalID({ for: OrderRef, required: true, description: "The order's global ID." }) },
-    resolve: (query, _root, args, ctx) =>
+    resolve: async (_root, args, ctx, info) =>
       ctx.prisma.order.findFirst({
-        ...rootQuery(ctx, query),
+        ...(await rowQuery(ctx, info)),
         where: { id: dbId(args.id, "id"), AND: [visibleOrders(ctx.viewer)] },
       }),
   }),
-  orders: t.prismaConnection(
+  orders: t.connection(
     {
-      type: "Order",
-      cursor: "id",
+      type: OrderRef,
       authScopes: { signedIn: true },
       description: "The orders you may see (all of them for an admin, your own for a customer), a page at a time.",
       args: {
         filter: t.arg({ type: OrderFilter, description: "Which orders to include." }),
         orderBy: t.arg({ type: OrderOrderBy, description: "Sort order (default: id ascending)." }),
       },
-      totalCount: (_parent, args, ctx, info) =>
-        countOf(info, () => ctx.prisma.order.count({ where: orderWhere(args.filter, ctx) })),
-      resolve: (query, _root, args, ctx) =>
-        ctx.prisma.order.findMany({
-          ...rootQuery(ctx, query),
-          where: orderWhere(args.filter, ctx),
-          orderBy: orderByOf(args.orderBy),
-        }),
+      resolve: async (_root, args, ctx, info) => {
+        const where = orderWhere(args.filter, ctx);
+        return cursorConnection(
+          args,
+          await connectionRows(ctx, info),
+          (query, window) => ctx.prisma.order.findMany({ ...query, ...window, where, orderBy: orderByOf(args.orderBy) }),
+          () => countTotal(info, () => ctx.prisma.order.count({ where })),
+        );
+      },
     },
     connectionOptions("A page of orders.", "orders"),
     { description: "An order in a page of orders." },
@@ -135,13 +143,14 @@ const CreateOrderInput = builder.inputType("CreateOrderInput", {
 });
 
 builder.mutationFields((t) => ({
-  createOrder: t.prismaField({
-    type: "Order",
+  createOrder: t.field({
+    type: OrderRef,
     authScopes: { signedIn: true },
     description:
       "Places an order in one transaction: checks every product exists and has stock, takes the stock, records each line at today's price. Writes nothing if any check fails (NOT_FOUND, INSUFFICIENT_STOCK, BAD_USER_INPUT).",
     args: { input: t.arg({ type: CreateOrderInput, required: true, description: "The order to place." }) },
-    resolve: async (query, _root, { input }, ctx) => {
+    resolve: async (_root, { input }, ctx, info) => {
+      const query = await rowQuery(ctx, info);
       const lines = input.items.map((item, i) => ({
         field: `items.${i}`,
         productId: dbId(item.productId, `items.${i}.productId`),
@@ -154,14 +163,14 @@ builder.mutationFields((t) => ({
           lines,
           notes: input.notes ?? "",
         },
-        (tx, id) => tx.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } }),
+        (tx, id) => tx.order.findFirstOrThrow({ ...query, where: { id } }),
       );
       publishChanges(ctx.pubsub, changes);
       return result!;
     },
   }),
-  updateOrderStatus: t.prismaField({
-    type: "Order",
+  updateOrderStatus: t.field({
+    type: OrderRef,
     authScopes: { signedIn: true },
     description:
       "Moves an order along: PENDING -> PROCESSING -> COMPLETED, or PENDING/PROCESSING -> CANCELLED (which returns its stock). Anything else is INVALID_STATUS_TRANSITION. Admins move any order; a customer cancels their own PENDING order.",
@@ -169,10 +178,11 @@ builder.mutationFields((t) => ({
       id: t.arg.globalID({ for: OrderRef, required: true, description: "The order's global ID." }),
       status: t.arg({ type: OrderStatusEnum, required: true, description: "The status to move to." }),
     },
-    resolve: async (query, _root, { id: globalId, status }, ctx) => {
+    resolve: async (_root, { id: globalId, status }, ctx, info) => {
       const id = dbId(globalId, "id");
+      const query = await rowQuery(ctx, info);
       const { result, changes } = await changeOrderStatus(ctx.prisma, id, status, orderMovePolicy(ctx.viewer, status), (tx) =>
-        tx.order.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } }),
+        tx.order.findFirstOrThrow({ ...query, where: { id } }),
       );
       publishChanges(ctx.pubsub, changes);
       return result!;

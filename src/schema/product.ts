@@ -1,5 +1,5 @@
 /** The Product type: what the shop sells, its stock and sales; product queries and mutations. */
-import { visibleOrderItems } from "../auth/rules.js";
+import { visibility } from "../auth/rules.js";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import type { Prisma } from "../generated/prisma/client.js";
@@ -10,27 +10,27 @@ import { dbId } from "./ids.js";
 import {
   connectionOptions,
   containsText,
-  countOf,
+  countOf as countTotal,
+  cursorConnection,
   defineOrderBy,
   type ListArgs,
   listArgs,
   orderByOf,
   relationPage,
 } from "./lists.js";
-import { columnsOf, rootQuery } from "./loading.js";
+import { connectionRows, rowQuery } from "./loading.js";
 import { OrderItemOrderBy } from "./order-inputs.js";
 import { OrderItemRef, ProductRef } from "./refs.js";
+import { loads, toMany } from "./relations.js";
 
 /**
- * The paging of `Product.orderItems`, shared by the eager plan and the loaders: a customer sees the
+ * The page of `Product.orderItems`, shared by the eager plan and the loaders: a customer sees the
  * lines of their own orders only, filtered by the database in the same statement.
  */
-async function orderItemsQuery(args: ListArgs, ctx: Context) {
-  const { where, ...page } = await relationPage(args, (id) => ctx.loaders.orderItem(undefined).load(id));
-  return { where: { ...where, AND: [visibleOrderItems(ctx.viewer)] }, ...page };
-}
+const orderItemsPage = (args: ListArgs, ctx: Context) =>
+  relationPage("OrderItem", args, ctx, { visibility: visibility("OrderItem", ctx.viewer) });
 
-builder.prismaObjectFields(ProductRef, (t) => ({
+builder.objectFields(ProductRef, (t) => ({
   name: t.exposeString("name", { description: "Product name." }),
   description: t.exposeString("description", { nullable: true, description: "Longer text for the product page, if any." }),
   price: t.expose("price", { type: "Decimal", description: "Current unit price." }),
@@ -38,14 +38,14 @@ builder.prismaObjectFields(ProductRef, (t) => ({
   category: t.exposeString("category", { description: "The category the product is listed under." }),
   createdAt: t.expose("createdAt", { type: "DateTime", description: "When the product was added." }),
   updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the product was last changed." }),
-  orderItems: t.relation("orderItems", {
+  orderItems: t.field({
+    type: [OrderItemRef],
     authScopes: { signedIn: true },
     description:
       "The order lines for this product you may see (all for an admin, your own for a customer), a page at a time (default: oldest first, 20).",
     args: listArgs(t.arg, OrderItemRef, OrderItemOrderBy),
-    query: (args, ctx) => orderItemsQuery(args, ctx),
-    resolve: async (query, product, args, ctx, info) =>
-      ctx.loaders.itemsOfProduct({ ...(await orderItemsQuery(args, ctx)), select: columnsOf(query) }).load(product.id, info.path),
+    extensions: loads("orderItems", orderItemsPage),
+    resolve: toMany("Product", "orderItems", orderItemsPage),
   }),
   unitsSold: t.field({
     type: "SafeInt",
@@ -89,31 +89,31 @@ function productWhere(filter: typeof ProductFilter.$inferInput | null | undefine
 }
 
 builder.queryFields((t) => ({
-  product: t.prismaField({
-    type: "Product",
+  product: t.field({
+    type: ProductRef,
     nullable: true,
     description: "A product by ID; null when there is none.",
     args: { id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.prisma.product.findFirst({ ...rootQuery(ctx, query), where: { id: dbId(args.id, "id") } }),
+    resolve: async (_root, args, ctx, info) =>
+      ctx.prisma.product.findFirst({ ...(await rowQuery(ctx, info)), where: { id: dbId(args.id, "id") } }),
   }),
-  products: t.prismaConnection(
+  products: t.connection(
     {
-      type: "Product",
-      cursor: "id",
+      type: ProductRef,
       description: "The catalogue, a page at a time.",
       args: {
         filter: t.arg({ type: ProductFilter, description: "Which products to include." }),
         orderBy: t.arg({ type: ProductOrderBy, description: "Sort order (default: id ascending)." }),
       },
-      totalCount: (_parent, args, ctx, info) =>
-        countOf(info, () => ctx.prisma.product.count({ where: productWhere(args.filter) })),
-      resolve: (query, _root, args, ctx) =>
-        ctx.prisma.product.findMany({
-          ...rootQuery(ctx, query),
-          where: productWhere(args.filter),
-          orderBy: orderByOf(args.orderBy),
-        }),
+      resolve: async (_root, args, ctx, info) => {
+        const where = productWhere(args.filter);
+        return cursorConnection(
+          args,
+          await connectionRows(ctx, info),
+          (query, window) => ctx.prisma.product.findMany({ ...query, ...window, where, orderBy: orderByOf(args.orderBy) }),
+          () => countTotal(info, () => ctx.prisma.product.count({ where })),
+        );
+      },
     },
     connectionOptions("A page of products.", "products"),
     { description: "A product in a page of products." },
@@ -156,27 +156,28 @@ const UpdateProductInput = builder.inputType("UpdateProductInput", {
 });
 
 builder.mutationFields((t) => ({
-  createProduct: t.prismaField({
-    type: "Product",
+  createProduct: t.field({
+    type: ProductRef,
     authScopes: { admin: true },
     description: "Adds a product to the catalogue. Admins.",
     args: { input: t.arg({ type: CreateProductInput, required: true, description: "The new product." }) },
-    resolve: (query, _root, { input }, ctx) =>
+    resolve: async (_root, { input }, ctx, info) =>
       ctx.prisma.product.create({
-        ...rootQuery(ctx, query),
+        ...(await rowQuery(ctx, info)),
         data: { ...input, description: input.description || null, stock: input.stock ?? undefined },
       }),
   }),
-  updateProduct: t.prismaField({
-    type: "Product",
+  updateProduct: t.field({
+    type: ProductRef,
     authScopes: { admin: true },
     description: "Changes a product. Fails with NOT_FOUND. Admins.",
     args: {
       id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }),
       input: t.arg({ type: UpdateProductInput, required: true, description: "What to change." }),
     },
-    resolve: async (query, _root, { id: globalId, input }, ctx) => {
+    resolve: async (_root, { id: globalId, input }, ctx, info) => {
       const id = dbId(globalId, "id");
+      const query = await rowQuery(ctx, info);
       const { result, changes } = await updateProduct(
         ctx.prisma,
         id,
@@ -185,37 +186,39 @@ builder.mutationFields((t) => ({
           // The one nullable column: null (or empty) clears it.
           ...(input.description === undefined ? {} : { description: input.description || null }),
         },
-        (tx) => tx.product.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } }),
+        (tx) => tx.product.findFirstOrThrow({ ...query, where: { id } }),
       );
       publishChanges(ctx.pubsub, changes);
       return result!;
     },
   }),
-  restockProduct: t.prismaField({
-    type: "Product",
+  restockProduct: t.field({
+    type: ProductRef,
     authScopes: { admin: true },
     description: "Adds units to a product's stock (atomically, safe beside concurrent orders). Admins.",
     args: {
       id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }),
       quantity: t.arg.int({ required: true, description: "Units to add; at least 1.", validate: rules.units }),
     },
-    resolve: async (query, _root, { id: globalId, quantity }, ctx) => {
+    resolve: async (_root, { id: globalId, quantity }, ctx, info) => {
       const id = dbId(globalId, "id");
+      const query = await rowQuery(ctx, info);
       const { result, changes } = await restockProduct(ctx.prisma, id, quantity, (tx) =>
-        tx.product.findFirstOrThrow({ ...rootQuery(ctx, query), where: { id } }),
+        tx.product.findFirstOrThrow({ ...query, where: { id } }),
       );
       publishChanges(ctx.pubsub, changes);
       return result!;
     },
   }),
-  deleteProduct: t.prismaField({
-    type: "Product",
+  deleteProduct: t.field({
+    type: ProductRef,
     authScopes: { admin: true },
     description:
       "Removes a product. Refused with PRODUCT_IN_USE while order items reference it. Returns the product as it was. Admins.",
     args: { id: t.arg.globalID({ for: ProductRef, required: true, description: "The product's global ID." }) },
-    resolve: async (query, _root, { id: globalId }, ctx) => {
+    resolve: async (_root, { id: globalId }, ctx, info) => {
       const id = dbId(globalId, "id");
+      const query = await rowQuery(ctx, info, { eager: true });
       const { product } = await deleteProduct(ctx.prisma, id, (tx) => tx.product.findUniqueOrThrow({ ...query, where: { id } }));
       return product;
     },

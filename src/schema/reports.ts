@@ -9,9 +9,9 @@ import { badInput } from "../errors.js";
 import { Prisma } from "../generated/prisma/client.js";
 import type { OrderStatus } from "../orders/status.js";
 import { connectionOptions, offsetPage, SortDirection, sortColumn } from "./lists.js";
-import { loadRequired } from "./loading.js";
 import { OrderStatusEnum } from "./order-inputs.js";
 import { UserRef } from "./refs.js";
+import { rowById } from "./relations.js";
 
 /** `AND o."createdAt" >= from AND o."createdAt" < to`, for the bounds that are given. */
 function createdWithin(from: Date | null | undefined, to: Date | null | undefined): Prisma.Sql {
@@ -33,7 +33,7 @@ const CustomerSales = builder.objectRef<CustomerSalesRow>("CustomerSales").imple
     customer: t.field({
       type: UserRef,
       description: "The customer.",
-      resolve: (row, _args, ctx, info) => loadRequired(ctx.loaders.user(undefined), "User", row.userId, info.path),
+      resolve: (row, _args, ctx, info) => rowById("User", row.userId, ctx, info),
     }),
     orderCount: t.exposeInt("orderCount", { description: "Completed orders placed in the period." }),
     amountSpent: t.expose("amountSpent", { type: "Decimal", description: "What those orders add up to." }),
@@ -55,7 +55,7 @@ const CustomerSpending = builder.objectRef<CustomerSpendingRow>("CustomerSpendin
     customer: t.field({
       type: UserRef,
       description: "The customer.",
-      resolve: (row, _args, ctx, info) => loadRequired(ctx.loaders.user(undefined), "User", row.userId, info.path),
+      resolve: (row, _args, ctx, info) => rowById("User", row.userId, ctx, info),
     }),
     orderCount: t.exposeInt("orderCount", { description: "Completed orders." }),
     totalSpent: t.expose("totalSpent", { type: "Decimal", description: "What the completed orders add up to." }),

@@ -22,10 +22,24 @@ function parseDecimal(value: unknown): Prisma.Decimal {
   return new Prisma.Decimal(text.trim());
 }
 
+/** Two places already: what `numeric(10,2)` and sums of it come as from the database. */
+const TWO_PLACES = /^-?\d+\.\d\d$/;
+
+/**
+ * A decimal as the API writes it, without building a new Decimal for values that need none: the
+ * driver's text of a `numeric(10,2)` (and of sums of it) is returned as it is; Prisma's Decimal is
+ * asked for its two places; anything else goes through Decimal.
+ */
+export function serializeDecimal(value: unknown): string {
+  if (typeof value === "string" && TWO_PLACES.test(value)) return value;
+  if (value instanceof Prisma.Decimal) return value.toFixed(2);
+  return new Prisma.Decimal(value as string).toFixed(2);
+}
+
 builder.scalarType("Decimal", {
   description:
     'An exact amount of money as a decimal string with two places, e.g. "19.99". Never a float: parse it with a decimal library if you compute with it.',
-  serialize: (value) => new Prisma.Decimal(value).toFixed(2),
+  serialize: serializeDecimal,
   parseValue: parseDecimal,
   parseLiteral: (ast) => {
     if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT) return parseDecimal(ast.value);
@@ -49,10 +63,26 @@ function parseDateTime(value: unknown, received: string): Date {
   return date;
 }
 
+/** A UTC timestamp as the drivers write it: `2026-01-31T12:00:00+00:00`, with up to six decimals of a second. */
+const DRIVER_UTC = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00:00$/;
+
+/**
+ * A point in time as the API writes it (`2026-01-31T12:00:00.000Z`), without a Date per value for
+ * the drivers' text (the loaders' rows), whose UTC timestamps only need their milliseconds padded.
+ */
+export function serializeDateTime(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "string") {
+    const utc = DRIVER_UTC.exec(value);
+    if (utc) return `${utc[1]}.${(utc[2] ?? "").padEnd(3, "0").slice(0, 3)}Z`;
+  }
+  return String(DateTimeResolver.serialize(value));
+}
+
 builder.scalarType("DateTime", {
   description:
     'A point in time as an RFC 3339 date-time with an offset, e.g. "2026-01-31T12:00:00Z" or "2026-01-31T13:00:00+01:00"; always returned in UTC.',
-  serialize: (value) => DateTimeResolver.serialize(value),
+  serialize: serializeDateTime,
   parseValue: (value) => parseDateTime(typeof value === "string" ? value : undefined, JSON.stringify(value)),
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined, print(ast)),
 });

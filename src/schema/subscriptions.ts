@@ -2,19 +2,20 @@
  * Live updates, published by the mutations that cause them once their transaction has committed.
  * Each event reads the current row; its subscribers share that work (see src/events.ts).
  */
+
+import type { GraphQLResolveInfo } from "graphql";
 import { visibleOrders } from "../auth/rules.js";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
 import { notFound } from "../errors.js";
 import { eventRead } from "../events.js";
-import type { Prisma } from "../generated/prisma/client.js";
 import { dbId } from "./ids.js";
-import { rootQuery } from "./loading.js";
+import { rowQuery } from "./loading.js";
 import { OrderRef, ProductRef } from "./refs.js";
 
 /** The order an event names, as it is now. */
-function currentOrder(query: Prisma.OrderFindFirstArgs, event: { orderId: number }, _args: unknown, ctx: Context) {
-  const args = { ...rootQuery(ctx, query), where: { id: event.orderId, AND: [visibleOrders(ctx.viewer)] } };
+async function currentOrder(event: { orderId: number }, _args: unknown, ctx: Context, info: GraphQLResolveInfo) {
+  const args = { ...(await rowQuery(ctx, info)), where: { id: event.orderId, AND: [visibleOrders(ctx.viewer)] } };
   return eventRead(ctx, args, () => ctx.prisma.order.findFirstOrThrow(args));
 }
 
@@ -28,28 +29,28 @@ async function watchOrder(ctx: Context, orderId: number) {
 builder.subscriptionType({ description: "Live updates, over Server-Sent Events or WebSocket (graphql-ws)." });
 
 builder.subscriptionFields((t) => ({
-  orderCreated: t.prismaField({
-    type: "Order",
+  orderCreated: t.field({
+    type: OrderRef,
     authScopes: { admin: true },
     description: "Every order placed from now on. Admins.",
     subscribe: (_root, _args, ctx) => ctx.pubsub.subscribe("orderCreated"),
     resolve: currentOrder,
   }),
-  orderStatusChanged: t.prismaField({
-    type: "Order",
+  orderStatusChanged: t.field({
+    type: OrderRef,
     authScopes: { signedIn: true },
     description: "The order each time its status changes. Its customer and admins.",
     args: { orderId: t.arg.globalID({ for: OrderRef, required: true, description: "The order to watch." }) },
     subscribe: (_root, args, ctx) => watchOrder(ctx, dbId(args.orderId, "orderId")),
     resolve: currentOrder,
   }),
-  productStockChanged: t.prismaField({
-    type: "Product",
+  productStockChanged: t.field({
+    type: ProductRef,
     description: "The product each time its stock changes (an order, a cancellation, a restock, an edit).",
     args: { productId: t.arg.globalID({ for: ProductRef, required: true, description: "The product to watch." }) },
     subscribe: (_root, args, ctx) => ctx.pubsub.subscribe("productStockChanged", dbId(args.productId, "productId")),
-    resolve: (query, event: { productId: number }, _args, ctx) => {
-      const args = { ...rootQuery(ctx, query), where: { id: event.productId } };
+    resolve: async (event: { productId: number }, _args, ctx, info) => {
+      const args = { ...(await rowQuery(ctx, info)), where: { id: event.productId } };
       return eventRead(ctx, args, () => ctx.prisma.product.findFirstOrThrow(args));
     },
   }),

@@ -11,44 +11,45 @@ import { dbId } from "./ids.js";
 import {
   connectionOptions,
   containsText,
-  countOf,
+  countOf as countTotal,
+  cursorConnection,
   defineOrderBy,
   type ListArgs,
   listArgs,
   orderByOf,
   relationPage,
 } from "./lists.js";
-import { columnsOf, rootQuery } from "./loading.js";
+import { connectionRows, rowQuery } from "./loading.js";
 import { OrderOrderBy, OrderStatusEnum } from "./order-inputs.js";
 import { OrderRef, UserRef } from "./refs.js";
+import { countOf, loads, toMany } from "./relations.js";
 
-/** The paging and filter of `User.orders`, shared by the eager plan and the loaders. */
-async function ordersQuery(args: { status?: OrderStatus | null } & ListArgs, ctx: Context) {
-  const { where, ...page } = await relationPage(args, (id) => ctx.loaders.order(undefined).load(id));
-  return { where: { ...where, ...(args.status ? { status: args.status } : {}) }, ...page };
-}
+/** The page of `User.orders`: shared by the eager plan and the loaders. */
+const ordersPage = (args: { status?: OrderStatus | null } & ListArgs, ctx: Context) =>
+  relationPage("Order", args, ctx, args.status ? { equals: { status: args.status } } : {});
 
-builder.prismaObjectFields(UserRef, (t) => ({
+builder.objectFields(UserRef, (t) => ({
   name: t.exposeString("name", { description: "Display name." }),
   email: t.exposeString("email", { description: "Unique email address (lower-case)." }),
   age: t.exposeInt("age", { description: "Age in years; 0 when unknown." }),
   active: t.exposeBoolean("active", { description: "Inactive users keep their history but cannot be expected to order." }),
   createdAt: t.expose("createdAt", { type: "DateTime", description: "When the user signed up." }),
   updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the user was last changed." }),
-  orders: t.relation("orders", {
+  orders: t.field({
+    type: [OrderRef],
     description: "The user's orders, a page at a time (default: oldest first, 20).",
     args: {
       status: t.arg({ type: OrderStatusEnum, required: false, description: "Only orders in this status." }),
       ...listArgs(t.arg, OrderRef, OrderOrderBy),
     },
-    query: (args, ctx) => ordersQuery(args, ctx),
-    resolve: async (query, user, args, ctx, info) =>
-      ctx.loaders.ordersOfUser({ ...(await ordersQuery(args, ctx)), select: columnsOf(query) }).load(user.id, info.path),
+    extensions: loads("orders", ordersPage),
+    resolve: toMany("User", "orders", ordersPage),
   }),
   orderCount: t.int({
     description: "How many orders the user has placed, in any status.",
     complexity: 1,
-    resolve: (user, _args, ctx, info) => ctx.loaders.orderCountOfUser.load(user.id, info.path),
+    extensions: { loads: { count: "orders" } },
+    resolve: countOf("orders", (ctx) => ctx.loaders.orderCountOfUser),
   }),
   totalSpent: t.field({
     type: "Decimal",
@@ -86,45 +87,45 @@ function userWhere(filter: typeof UserFilter.$inferInput | null | undefined, ctx
 }
 
 builder.queryFields((t) => ({
-  me: t.prismaField({
-    type: "User",
+  me: t.field({
+    type: UserRef,
     nullable: true,
     description: "The signed-in user; null when anonymous or signed in with an operator token.",
-    resolve: (query, _root, _args, ctx) =>
+    resolve: async (_root, _args, ctx, info) =>
       ctx.viewer.userId === null
         ? null
-        : ctx.prisma.user.findFirst({ ...rootQuery(ctx, query), where: { id: ctx.viewer.userId } }),
+        : ctx.prisma.user.findFirst({ ...(await rowQuery(ctx, info)), where: { id: ctx.viewer.userId } }),
   }),
-  user: t.prismaField({
-    type: "User",
+  user: t.field({
+    type: UserRef,
     nullable: true,
     authScopes: { signedIn: true },
     description: "A user by ID; null when there is none (or it is not yours to see). Signed in.",
     args: { id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }) },
-    resolve: (query, _root, args, ctx) =>
+    resolve: async (_root, args, ctx, info) =>
       ctx.prisma.user.findFirst({
-        ...rootQuery(ctx, query),
+        ...(await rowQuery(ctx, info)),
         where: { id: dbId(args.id, "id"), AND: [visibleUsers(ctx.viewer)] },
       }),
   }),
-  users: t.prismaConnection(
+  users: t.connection(
     {
-      type: "User",
-      cursor: "id",
+      type: UserRef,
       authScopes: { signedIn: true },
       description: "The users you may see (all of them for an admin, yourself for a customer), a page at a time.",
       args: {
         filter: t.arg({ type: UserFilter, description: "Which users to include." }),
         orderBy: t.arg({ type: UserOrderBy, description: "Sort order (default: id ascending)." }),
       },
-      totalCount: (_parent, args, ctx, info) =>
-        countOf(info, () => ctx.prisma.user.count({ where: userWhere(args.filter, ctx) })),
-      resolve: (query, _root, args, ctx) =>
-        ctx.prisma.user.findMany({
-          ...rootQuery(ctx, query),
-          where: userWhere(args.filter, ctx),
-          orderBy: orderByOf(args.orderBy),
-        }),
+      resolve: async (_root, args, ctx, info) => {
+        const where = userWhere(args.filter, ctx);
+        return cursorConnection(
+          args,
+          await connectionRows(ctx, info),
+          (query, window) => ctx.prisma.user.findMany({ ...query, ...window, where, orderBy: orderByOf(args.orderBy) }),
+          () => countTotal(info, () => ctx.prisma.user.count({ where })),
+        );
+      },
     },
     connectionOptions("A page of users.", "users"),
     { description: "A user in a page of users." },
@@ -169,18 +170,20 @@ async function guardEmail<T>(address: string | null | undefined, write: () => Pr
 }
 
 builder.mutationFields((t) => ({
-  createUser: t.prismaField({
-    type: "User",
+  createUser: t.field({
+    type: UserRef,
     authScopes: { admin: true },
     description: "Creates a user. Fails with EMAIL_TAKEN if the email is in use. Admins.",
     args: { input: t.arg({ type: CreateUserInput, required: true, description: "The new user." }) },
-    resolve: (query, _root, { input }, ctx) =>
-      guardEmail(input.email, () =>
-        ctx.prisma.user.create({ ...rootQuery(ctx, query), data: { ...given(input), name: input.name, email: input.email } }),
-      ),
+    resolve: async (_root, { input }, ctx, info) => {
+      const query = await rowQuery(ctx, info);
+      return guardEmail(input.email, () =>
+        ctx.prisma.user.create({ ...query, data: { ...given(input), name: input.name, email: input.email } }),
+      );
+    },
   }),
-  updateUser: t.prismaField({
-    type: "User",
+  updateUser: t.field({
+    type: UserRef,
     authScopes: { signedIn: true },
     description:
       "Changes a user. Fails with NOT_FOUND or EMAIL_TAKEN. Admins change anyone; a customer changes their own name and email.",
@@ -188,13 +191,12 @@ builder.mutationFields((t) => ({
       id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }),
       input: t.arg({ type: UpdateUserInput, required: true, description: "What to change." }),
     },
-    resolve: async (query, _root, { id: globalId, input }, ctx) => {
+    resolve: async (_root, { id: globalId, input }, ctx, info) => {
       const id = dbId(globalId, "id");
       mayEditUser(ctx.viewer, id, input);
+      const query = await rowQuery(ctx, info);
       try {
-        const user = await guardEmail(input.email, () =>
-          ctx.prisma.user.update({ ...rootQuery(ctx, query), where: { id }, data: given(input) }),
-        );
+        const user = await guardEmail(input.email, () => ctx.prisma.user.update({ ...query, where: { id }, data: given(input) }));
         // A deactivated user's tokens stop working at once; their open subscriptions end too.
         if (input.active === false) publishChanges(ctx.pubsub, { revoked: [id] });
         return user;
@@ -204,16 +206,17 @@ builder.mutationFields((t) => ({
       }
     },
   }),
-  deleteUser: t.prismaField({
-    type: "User",
+  deleteUser: t.field({
+    type: UserRef,
     authScopes: { admin: true },
     description:
       "Deletes a user with their orders and items. Stock held by their PENDING or PROCESSING orders goes back to the products. Returns the user as it was. Admins.",
     args: { id: t.arg.globalID({ for: UserRef, required: true, description: "The user's global ID." }) },
-    resolve: async (query, _root, { id: globalId }, ctx) => {
+    resolve: async (_root, { id: globalId }, ctx, info) => {
       // The whole selection is read before the rows go, whatever the strategy: afterwards there is
       // nothing left to load, and every strategy must answer the same.
       const id = dbId(globalId, "id");
+      const query = await rowQuery(ctx, info, { eager: true });
       const { user, changes } = await deleteUser(ctx.prisma, id, (tx) => tx.user.findUniqueOrThrow({ ...query, where: { id } }));
       publishChanges(ctx.pubsub, { ...changes, revoked: [id] });
       return user;
