@@ -27,6 +27,7 @@ import { maskError } from "./errors.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 import { type GraphiQLAuth, graphiqlOptions, renderGraphiQL } from "./graphiql.js";
 import { useGraphiQLAssets } from "./graphiql-assets.js";
+import { useJit } from "./jit.js";
 import { type Check, type Lifecycle, useHealth, useSubscriptions } from "./lifecycle.js";
 import { boundLists, useBudget } from "./limits/budget.js";
 import { limitExceeded, useLimits } from "./limits/index.js";
@@ -333,6 +334,8 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
         options.lifecycle,
       ),
       useDeferStream(),
+      // Queries and mutations compiled once per document (graphql-jit); the rest on graphql-js.
+      useJit(),
       // The run-time bound: the deadline, the objects in a response, and a stop (no further list is
       // filled, no statement sent) when the client leaves or the shutdown's grace is over. After
       // the executor's other plugins, so that it races the execution they set up.
