@@ -167,9 +167,17 @@ export function createLoaders(
   /** Per field of the request: the loader a field's resolver asks for each parent. */
   const perField = new WeakMap<FieldNode, unknown>();
 
-  /** Aggregates: one grouped statement per level, computed by the database. */
-  const aggregate = <V>(name: string, sql: string, empty: V, as: (value: unknown) => V) =>
-    loader<V>(name, async (keys) => valueByKey(keys, await rows<{ key: Key; value: unknown }>(sql, [[...keys]]), empty, as));
+  /**
+   * Aggregates: one grouped statement per level, computed by the database. Made on first use: most
+   * requests ask for none of them.
+   */
+  const aggregate = <V>(name: string, sql: string, empty: V, as: (value: unknown) => V) => {
+    let made: ShopLoader<V> | undefined;
+    return () =>
+      (made ??= loader<V>(name, async (keys) =>
+        valueByKey(keys, await rows<{ key: Key; value: unknown }>(sql, [[...keys]]), empty, as),
+      ));
+  };
 
   return {
     /**
@@ -217,15 +225,15 @@ export function createLoaders(
     /**
      * What a field asks of the loaders, settled once per request: its arguments are the same for
      * every parent, so its loader (and its page, cursor lookup included) is made at the first
-     * parent and reused for the others.
+     * parent (`setForField`) and found here for the others.
      */
-    forField<T>(node: FieldNode, make: () => T): T {
-      let found = perField.get(node) as T | undefined;
-      if (found === undefined) {
-        found = make();
-        perField.set(node, found);
-      }
-      return found;
+    forField(node: FieldNode): unknown {
+      return perField.get(node);
+    },
+
+    setForField<T>(node: FieldNode, value: T): T {
+      perField.set(node, value);
+      return value;
     },
 
     orderCountOfUser: aggregate(

@@ -46,13 +46,13 @@ builder.objectFields(OrderRef, (t) => ({
     type: "SafeInt",
     description: "Units in the order: the sum of its items' quantities.",
     complexity: 1,
-    resolve: (order, _args, ctx, info) => ctx.loaders.itemCountOfOrder.load(order.id, info.path),
+    resolve: (order, _args, ctx, info) => ctx.loaders.itemCountOfOrder().load(order.id, info.path),
   }),
   total: t.field({
     type: "Decimal",
     description: "The sum of quantity x unit price over the order's items.",
     complexity: 1,
-    resolve: (order, _args, ctx, info) => ctx.loaders.totalOfOrder.load(order.id, info.path),
+    resolve: (order, _args, ctx, info) => ctx.loaders.totalOfOrder().load(order.id, info.path),
   }),
 }));
 

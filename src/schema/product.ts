@@ -51,7 +51,7 @@ builder.objectFields(ProductRef, (t) => ({
     type: "SafeInt",
     description: "Units of this product in COMPLETED orders.",
     complexity: 1,
-    resolve: (product, _args, ctx, info) => ctx.loaders.unitsSoldOfProduct.load(product.id, info.path),
+    resolve: (product, _args, ctx, info) => ctx.loaders.unitsSoldOfProduct().load(product.id, info.path),
   }),
 }));
 

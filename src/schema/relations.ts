@@ -9,6 +9,7 @@
 import type { GraphQLResolveInfo } from "graphql";
 import type { Context } from "../context.js";
 import { notFound } from "../errors.js";
+import { type Row, ShopLoader } from "../loaders.js";
 import { MODELS, type ModelName } from "../loading/models.js";
 import type { Page } from "../loading/pages.js";
 import { columnsFor, type Loads } from "../loading/plan.js";
@@ -42,11 +43,14 @@ export function toOne(model: ModelName, relation: string) {
 }
 
 /** The `model` row with this id, for the field being resolved, through its loader; NOT_FOUND when gone. */
-export async function rowById(model: ModelName, id: number, ctx: Context, info: GraphQLResolveInfo): Promise<never> {
-  const loader = ctx.loaders.forField(info.fieldNodes[0]!, () => ctx.loaders.byId(model, columnsFor(info)));
-  const found = await loader.load(id, info.path);
-  if (!found) throw notFound(model, id);
-  return found as never;
+export function rowById(model: ModelName, id: number, ctx: Context, info: GraphQLResolveInfo): Promise<never> {
+  const node = info.fieldNodes[0]!;
+  let loader = ctx.loaders.forField(node) as ShopLoader<Row | null> | undefined;
+  if (!loader) loader = ctx.loaders.setForField(node, ctx.loaders.byId(model, columnsFor(info)));
+  return loader.load(id, info.path).then((found) => {
+    if (!found) throw notFound(model, id);
+    return found as never;
+  });
 }
 
 /**
@@ -54,13 +58,24 @@ export async function rowById(model: ModelName, id: number, ctx: Context, info: 
  * from the loader of this field's arguments (`page` turns them into a Page, once per request).
  */
 export function toMany<Args>(model: ModelName, relation: string, page: (args: Args, ctx: Context) => Promise<Page> | Page) {
-  return async (parent: Parent, args: Args, ctx: Context, info: GraphQLResolveInfo): Promise<Rows> => {
+  return (parent: Parent, args: Args, ctx: Context, info: GraphQLResolveInfo): Rows | Promise<Rows> => {
     const loaded = (parent as unknown as Record<string, unknown>)[relation] as Rows | undefined;
     if (loaded !== undefined) return loaded;
-    const loader = await ctx.loaders.forField(info.fieldNodes[0]!, async () =>
-      ctx.loaders.pages(model, relation, await page(args, ctx), columnsFor(info)),
-    );
-    return (await loader.load(parent.id, info.path)) as Rows;
+    const node = info.fieldNodes[0]!;
+    // The loader, once its page is settled (a cursor row may have to be read first); until then, its promise.
+    const found = ctx.loaders.forField(node) as ShopLoader<Row[]> | Promise<ShopLoader<Row[]>> | undefined;
+    if (found instanceof ShopLoader) return found.load(parent.id, info.path) as Promise<Rows>;
+    const loader =
+      found ??
+      ctx.loaders.setForField(
+        node,
+        Promise.resolve(page(args, ctx)).then((settled) => {
+          const made = ctx.loaders.pages(model, relation, settled, columnsFor(info));
+          ctx.loaders.setForField(node, made);
+          return made;
+        }),
+      );
+    return loader.then((made) => made.load(parent.id, info.path)) as Promise<Rows>;
   };
 }
 

@@ -49,13 +49,13 @@ builder.objectFields(UserRef, (t) => ({
     description: "How many orders the user has placed, in any status.",
     complexity: 1,
     extensions: { loads: { count: "orders" } },
-    resolve: countOf("orders", (ctx) => ctx.loaders.orderCountOfUser),
+    resolve: countOf("orders", (ctx) => ctx.loaders.orderCountOfUser()),
   }),
   totalSpent: t.field({
     type: "Decimal",
     description: "What the user's COMPLETED orders add up to.",
     complexity: 1,
-    resolve: (user, _args, ctx, info) => ctx.loaders.totalSpentOfUser.load(user.id, info.path),
+    resolve: (user, _args, ctx, info) => ctx.loaders.totalSpentOfUser().load(user.id, info.path),
   }),
 }));
 
