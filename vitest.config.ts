@@ -14,8 +14,17 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two files at a time: much of a file's time is waiting (a database starting, a process spawned).
     maxWorkers: 2,
+    isolate: false,
     projects: [
-      { extends: true as const, test: { name: "pglite", include: ["test/**/*.test.ts"], env: { SHOP_TEST_DB: "pglite" } } },
+      {
+        extends: true as const,
+        test: {
+          name: "pglite",
+          include: ["test/**/*.test.ts"],
+          env: { SHOP_TEST_DB: "pglite" },
+          globalSetup: ["test/support/pglite-template.ts"],
+        },
+      },
       ...(withPostgres
         ? [
             {

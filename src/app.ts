@@ -11,7 +11,8 @@ import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { Redis } from "ioredis";
 import { createIdentify } from "./auth/viewer.js";
 import { type Config, ConfigError } from "./config.js";
-import { type Database, openDatabase, waitForDatabase } from "./db.js";
+import { type Database, openDatabase, type PGliteLease, waitForDatabase } from "./db.js";
+import { preloadGraphiQL } from "./graphiql-assets.js";
 import { createHttpServer, type SocketTimeouts } from "./http.js";
 import { createLifecycle, type Lifecycle } from "./lifecycle.js";
 import { createRateLimit } from "./limits/rate.js";
@@ -28,6 +29,10 @@ export interface AppOptions {
   eventTarget?: EventTarget;
   /** Runs embedded PGlite on the server's own thread, as it once did (`npm run bench:latency` compares). */
   pgliteOnThisThread?: boolean;
+  /** PGlite: a migrated data directory (`Database.dump()`) a new database starts from (the tests'). */
+  pgliteTemplate?: string;
+  /** PGlite: an embedded database already open, lent for the app's life (the tests reuse them). */
+  pglite?: PGliteLease;
   /** Applies PostgreSQL's pending migrations too (the bench owns its database); PGlite always is. */
   migrate?: boolean;
   /** Records OpenTelemetry spans into this exporter (a test's in-memory one), whatever the configuration. */
@@ -69,7 +74,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // A configuration mistake stops the start before anything is opened.
   const persistedOperations = readPersistedOperations(config.persistedOperations.file);
   const log = (line: string) => logger.info(line);
-  const db = await openDatabase(config.database, { pgliteOnThisThread: options.pgliteOnThisThread });
+  const db = await openDatabase(config.database, {
+    pgliteOnThisThread: options.pgliteOnThisThread,
+    pgliteTemplate: options.pgliteTemplate,
+    pglite: options.pglite,
+  });
   try {
     // PostgreSQL is migrated on purpose (`npm run db:migrate`); the embedded database at every start.
     if (config.database.kind === "pglite" || options.migrate) {
@@ -144,6 +153,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           // The address it really listens on; a wildcard is reached as localhost from this machine.
           const wildcard = address === "0.0.0.0" || address === "::";
           const origin = `${wildcard ? "localhost" : address.includes(":") ? `[${address}]` : address}:${port}`;
+          db.announce?.(`http://${origin}${yoga.graphqlEndpoint}`);
+          // GraphiQL's code (9 MB) loads now, not at start nor on the first visit.
+          if (config.graphiql) preloadGraphiQL();
           resolve({
             url: `http://${origin}${yoga.graphqlEndpoint}`,
             wsUrl: `ws://${origin}${yoga.graphqlEndpoint}`,

@@ -286,18 +286,26 @@ function parsePersisted(env: NodeJS.ProcessEnv): Config["persistedOperations"] {
   return { mode, file };
 }
 
-/** Reads and checks the whole configuration; throws ConfigError on the first mistake. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const production = env.NODE_ENV === "production";
+/**
+ * Only the database settings (DATABASE_URL and its pool and timeouts): what `npm run db:migrate`
+ * and `npm run db:seed` need, in production too, where the server's other settings do not concern them.
+ */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
   const poolMax = parseInteger(env, "DATABASE_POOL_MAX", 10, 1, 1000);
   const ms = (name: string, fallback: number) => parseInteger(env, name, fallback, 1, 3_600_000);
-  const database = parseDatabaseUrl(env.DATABASE_URL, poolMax, {
+  return parseDatabaseUrl(env.DATABASE_URL, poolMax, {
     statementMs: ms("DATABASE_STATEMENT_TIMEOUT_MS", DEFAULT_TIMEOUTS.statementMs),
     poolMs: ms("DATABASE_POOL_TIMEOUT_MS", DEFAULT_TIMEOUTS.poolMs),
     transactionWaitMs: ms("DATABASE_TRANSACTION_WAIT_MS", DEFAULT_TIMEOUTS.transactionWaitMs),
     transactionMs: ms("DATABASE_TRANSACTION_TIMEOUT_MS", DEFAULT_TIMEOUTS.transactionMs),
     startupMs: parseInteger(env, "DATABASE_STARTUP_TIMEOUT_MS", DEFAULT_TIMEOUTS.startupMs, 0, 3_600_000),
   });
+}
+
+/** Reads and checks the whole configuration; throws ConfigError on the first mistake. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const production = env.NODE_ENV === "production";
+  const database = loadDatabaseConfig(env);
   const lazy = parseFlag(env, "LAZY_STRATEGY");
   const logFormat = env.LOG_FORMAT?.trim() || (production ? "json" : "pretty");
   if (logFormat !== "json" && logFormat !== "pretty") throw new ConfigError(`LOG_FORMAT=${logFormat} must be json or pretty.`);

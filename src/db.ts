@@ -50,12 +50,25 @@ export interface Database {
    * statements, which Prisma's raw queries (one prepared statement each) cannot run.
    */
   scriptTransaction<T>(fn: (tx: ScriptTransaction) => Promise<T>): Promise<T>;
+  /** PGlite only: the data directory as a tar archive, which `template` (see openDatabase) starts from. */
+  dump?(): Promise<Uint8Array>;
+  /** PGlite in a folder: records in its lock where the server holding it answers (see DatabaseInUse). */
+  announce?(url: string): void;
   close(): Promise<void>;
 }
 
-/** The embedded database is in use by another process: two writers would lose each other's work. */
+/**
+ * The embedded database is in use by another process: two writers would lose each other's work.
+ * `url` is the GraphQL endpoint of the server that holds it, when it has said (see `announce`).
+ */
 export class DatabaseInUse extends ConfigError {
   override name = "DatabaseInUse";
+  constructor(
+    message: string,
+    readonly url?: string,
+  ) {
+    super(message);
+  }
 }
 
 function isRunning(pid: number): boolean {
@@ -87,17 +100,22 @@ function startTimeOf(pid: number): string | undefined {
  * crashed) is taken over, and so is one whose PID now belongs to another process (PIDs are reused,
  * after a reboot in a container all the more). A lock of the older form, the PID alone, is read too.
  */
-function lockFolder(dir: string): () => void {
+function lockFolder(dir: string): { unlock(): void; announce(url: string): void } {
   // Beside the folder, not in it: the folder is PostgreSQL's own data directory.
   const file = `${dir.replace(/\/+$/, "")}.lock`;
-  const mine = `${process.pid} ${startTimeOf(process.pid) ?? ""}`.trim();
+  const mine = `${process.pid} ${startTimeOf(process.pid) ?? "-"}`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, mine, { flag: "wx" });
-      return () => rmSync(file, { force: true });
+      return {
+        unlock: () => rmSync(file, { force: true }),
+        // The server that holds it says where it answers, so that a command can ask it instead.
+        announce: (url) => writeFileSync(file, `${mine} ${url}`),
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const [pid = "", started] = readFileSync(file, "utf8").trim().split(/\s+/);
+      const [pid = "", recorded, url] = readFileSync(file, "utf8").trim().split(/\s+/);
+      const started = recorded === "-" ? undefined : recorded;
       // Only a positive PID names a holder: `kill` reads 0 and -n as process groups.
       const holder = /^\d+$/.test(pid) ? Number(pid) : 0;
       const running = holder > 0 && holder !== process.pid && isRunning(holder);
@@ -106,6 +124,7 @@ function lockFolder(dir: string): () => void {
       if (running && !reused) {
         throw new DatabaseInUse(
           `The embedded database in ${dir} is in use by process ${holder} (a running server?); stop it first, or use PostgreSQL for more than one process.`,
+          url,
         );
       }
       rmSync(file, { force: true });
@@ -114,11 +133,26 @@ function lockFolder(dir: string): () => void {
   throw new DatabaseInUse(`The embedded database in ${dir} could not be locked.`);
 }
 
-function openPglite(config: Extract<DatabaseConfig, { kind: "pglite" }>, onThisThread = false) {
+/**
+ * An embedded database opened by someone else, lent to one Database until it closes: `release` is
+ * called instead of closing it (the tests keep migrated ones and reset them between uses).
+ */
+export interface PGliteLease {
+  client: PGliteThread;
+  release(): Promise<void>;
+}
+
+function openPglite(
+  config: Extract<DatabaseConfig, { kind: "pglite" }>,
+  options: { onThisThread?: boolean; template?: string; lease?: PGliteLease } = {},
+) {
+  const { onThisThread = false, template, lease } = options;
   if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
-  const unlock = config.dataDir ? lockFolder(config.dataDir) : () => undefined;
+  const lock = config.dataDir ? lockFolder(config.dataDir) : undefined;
   // On a worker thread (see pglite-thread.ts); on this one only to measure the difference.
-  const client = onThisThread ? new PGlite(config.dataDir) : new PGliteThread(config.dataDir);
+  const thread = onThisThread ? undefined : (lease?.client ?? new PGliteThread(config.dataDir, template));
+  const client =
+    thread ?? new PGlite({ dataDir: config.dataDir, ...(template ? { loadDataDir: new Blob([readFileSync(template)]) } : {}) });
   const adapter: SqlDriverAdapterFactory = new PrismaPGlite(client as unknown as PGlite);
   return {
     adapter,
@@ -129,9 +163,12 @@ function openPglite(config: Extract<DatabaseConfig, { kind: "pglite" }>, onThisT
           query: async <Row>(sql: string, params?: unknown[]) => (await tx.query<Row>(sql, params)).rows,
         }),
       ),
+    dump: async () =>
+      thread ? thread.dump() : new Uint8Array(await (await (client as PGlite).dumpDataDir("none")).arrayBuffer()),
+    announce: (url: string) => lock?.announce(url),
     close: async () => {
-      await client.close();
-      unlock();
+      await (lease ? lease.release() : client.close());
+      lock?.unlock();
     },
   };
 }
@@ -235,8 +272,20 @@ function rowsOf<Row>({ columnNames, rows }: SqlResultSet): Row[] {
 }
 
 /** Opens the configured database. The caller owns it and must `close()` it. */
-export async function openDatabase(config: DatabaseConfig, options: { pgliteOnThisThread?: boolean } = {}): Promise<Database> {
-  const driver = config.kind === "pglite" ? openPglite(config, options.pgliteOnThisThread) : openPostgres(config);
+export async function openDatabase(
+  config: DatabaseConfig,
+  options: {
+    pgliteOnThisThread?: boolean;
+    /** PGlite: a data directory dumped by `Database.dump()` to start from (tests: one migrated database for all). */
+    pgliteTemplate?: string;
+    /** PGlite: an embedded database already open, to use instead of opening one (see PGliteLease). */
+    pglite?: PGliteLease;
+  } = {},
+): Promise<Database> {
+  const driver =
+    config.kind === "pglite"
+      ? openPglite(config, { onThisThread: options.pgliteOnThisThread, template: options.pgliteTemplate, lease: options.pglite })
+      : openPostgres(config);
   // Requests share the connections. PGlite has one, so one statement at a time: the others wait
   // in the queue, where their wait is measured apart from their execution (extensions.sql).
   const adapter = recordingAdapter(driver.adapter, {
@@ -262,6 +311,8 @@ export async function openDatabase(config: DatabaseConfig, options: { pgliteOnTh
     rows: async (sql, args = []) => rowsOf(await (await raw).queryRaw({ sql, args: [...args], argTypes: args.map(argType) })),
     config,
     scriptTransaction: driver.scriptTransaction,
+    ...("dump" in driver ? { dump: driver.dump as () => Promise<Uint8Array> } : {}),
+    ...("announce" in driver ? { announce: driver.announce as (url: string) => void } : {}),
     async close() {
       await prisma.$disconnect();
       await driver.close();

@@ -9,7 +9,6 @@
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
-import { css, editorWorkerService, favicon, graphqlWorker, js, jsonWorker } from "@graphql-yoga/render-graphiql/graphiql";
 import type { Plugin } from "graphql-yoga";
 import { graphiqlPlugins } from "./graphiql-panel.js";
 import { STRATEGY_HEADER } from "./strategy.js";
@@ -22,8 +21,18 @@ interface Asset {
   gzipped?: Promise<Buffer>;
 }
 
-/** The editor's workers, by the label Monaco asks for. */
-const WORKERS = { editorWorkerService, json: jsonWorker, graphql: graphqlWorker };
+/**
+ * GraphiQL's bundle: 9 MB of JavaScript that takes half a second to load, so it is loaded on first
+ * use (or by `preloadGraphiQL` once the server listens), not at every start of the server.
+ */
+type Bundle = typeof import("@graphql-yoga/render-graphiql/graphiql");
+let bundle: Promise<Bundle> | undefined;
+const loadBundle = () => (bundle ??= import("@graphql-yoga/render-graphiql/graphiql"));
+
+/** Loads GraphiQL's code in the background, so that the first page does not wait for it. */
+export function preloadGraphiQL(): void {
+  loadBundle().catch(() => undefined);
+}
 
 /**
  * Before GraphiQL's bundle: where Monaco finds its workers. `__name` is what the TypeScript loader
@@ -53,10 +62,12 @@ function asset(prefix: string, name: string, extension: string, type: string, co
 const gzip = promisify(gzipCallback);
 
 /** The assets, made once per endpoint on first use (hashing 9 MB takes some 30 ms). */
-const built = new Map<string, ReturnType<typeof build>>();
+const built = new Map<string, Promise<ReturnType<typeof build>>>();
 
-function build(endpoint: string) {
+function build(endpoint: string, { css, editorWorkerService, favicon, graphqlWorker, js, jsonWorker }: Bundle) {
   const prefix = `${endpoint}/assets`;
+  // The editor's workers, by the label Monaco asks for.
+  const WORKERS = { editorWorkerService, json: jsonWorker, graphql: graphqlWorker };
   const workers = Object.fromEntries(
     Object.entries(WORKERS).map(([label, source]) => [label, asset(prefix, `${label}.worker`, "js", "text/javascript", source)]),
   );
@@ -80,7 +91,7 @@ function build(endpoint: string) {
 }
 
 function assetsFor(endpoint: string) {
-  const found = built.get(endpoint) ?? build(endpoint);
+  const found = built.get(endpoint) ?? loadBundle().then((code) => build(endpoint, code));
   built.set(endpoint, found);
   return found;
 }
@@ -92,9 +103,9 @@ const escapeHtml = (text: string) =>
   text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c);
 
 /** The page: the options it opens with (tokens included, so it is private), and links to the assets. */
-export function graphiqlPage(options: Record<string, unknown> & { endpoint?: string; title?: string }): string {
+export async function graphiqlPage(options: Record<string, unknown> & { endpoint?: string; title?: string }): Promise<string> {
   const endpoint = options.endpoint ?? "/graphql";
-  const { page } = assetsFor(endpoint);
+  const { page } = await assetsFor(endpoint);
   return `<!doctype html>
 <html lang="en">
   <head>
@@ -122,7 +133,7 @@ export function useGraphiQLAssets(endpoint: string): Plugin {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (!url.pathname.startsWith(prefix)) return;
       const found =
-        request.method === "GET" || request.method === "HEAD" ? assetsFor(endpoint).byPath.get(url.pathname) : undefined;
+        request.method === "GET" || request.method === "HEAD" ? (await assetsFor(endpoint)).byPath.get(url.pathname) : undefined;
       if (!found) {
         endResponse(new fetchAPI.Response("Not found", { status: 404, headers: { "content-type": "text/plain" } }));
         return;

@@ -14,7 +14,7 @@ import { DEFAULT_STRATEGY, STRATEGY_HEADER } from "./strategy.js";
  * GraphiQL, served from this package (not a CDN, so it works offline and behind firewalls), with
  * the SQL panel (src/graphiql-panel.ts) in its sidebar; see src/graphiql-assets.ts for how.
  */
-export function renderGraphiQL(options?: GraphiQLOptions & { endpoint?: string }): string {
+export function renderGraphiQL(options?: GraphiQLOptions & { endpoint?: string }): Promise<string> {
   return graphiqlPage({ ...options });
 }
 

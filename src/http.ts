@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { type ExecutionResult, GraphQLError, parse } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { isAsyncIterable } from "graphql-yoga";
@@ -143,7 +144,16 @@ export function createHttpServer(
     });
   });
 
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.limits.bodyBytes });
+  // Upgrades handed over by hand (not `{ server }`): the HTTP server's own errors (a busy port)
+  // stay its own, instead of reaching graphql-ws as an "internal error" with a stack trace.
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: options.limits.bodyBytes });
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(request.url ?? "/", "http://localhost").pathname !== yoga.graphqlEndpoint) {
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit("connection", ws, request));
+  });
   // A WebSocket that stops answering pings (a client gone without closing) is closed, not kept.
   const alive = new WeakSet<WebSocket>();
   wsServer.on("connection", (socket) => {

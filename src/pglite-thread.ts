@@ -23,6 +23,7 @@ type Request =
   | { op: "exec"; sql: string; tx?: number }
   | { op: "begin" }
   | { op: "end"; tx: number; commit: boolean }
+  | { op: "dump" }
   | { op: "close" };
 
 /**
@@ -33,7 +34,8 @@ type Request =
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { PGlite } = require(workerData.pglite);
-const db = new PGlite(workerData.dataDir);
+const template = workerData.template && new Blob([require("node:fs").readFileSync(workerData.template)]);
+const db = new PGlite({ dataDir: workerData.dataDir, ...(template ? { loadDataDir: template } : {}) });
 const transactions = new Map();
 let next = 1;
 const raw = (types) => Object.fromEntries(types.map((type) => [type, (value) => value]));
@@ -69,6 +71,10 @@ parentPort.on("message", async ({ id, request }) => {
         if (!request.commit) await tx.rollback();
         end();
         return reply(id, { result: true });
+      }
+      case "dump": {
+        const bytes = new Uint8Array(await (await db.dumpDataDir("none")).arrayBuffer());
+        return parentPort.postMessage({ id, result: bytes }, [bytes.buffer]);
       }
       case "close":
         await db.close();
@@ -111,10 +117,11 @@ export class PGliteThread {
   #next = 1;
   readonly waitReady: Promise<void>;
 
-  constructor(dataDir: string | undefined) {
+  /** `template`: a data directory dumped by `dump()`, which a new database starts as instead of empty. */
+  constructor(dataDir: string | undefined, template?: string) {
     this.#worker = new Worker(WORKER, {
       eval: true,
-      workerData: { dataDir, pglite: createRequire(import.meta.url).resolve("@electric-sql/pglite") },
+      workerData: { dataDir, template, pglite: createRequire(import.meta.url).resolve("@electric-sql/pglite") },
     });
     // An idle worker must not keep the process alive on its own; one with work pending must.
     this.#worker.ref();
@@ -196,6 +203,12 @@ export class PGliteThread {
       await end(false);
       throw error;
     }
+  }
+
+  /** The whole data directory, as a tar archive a new PGliteThread can start from. */
+  async dump(): Promise<Uint8Array> {
+    await this.waitReady;
+    return this.#call<Uint8Array>({ op: "dump" });
   }
 
   async close(): Promise<void> {

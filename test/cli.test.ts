@@ -9,16 +9,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { decodeJwt } from "jose";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { createApp } from "../src/app.js";
 import { UsageError } from "../src/cli/run.js";
-import { parseTokenArgs } from "../src/cli/token.js";
-import { loadConfig } from "../src/config.js";
+import { seedCommand } from "../src/cli/seed.js";
+import { parseTokenArgs, tokenCommand } from "../src/cli/token.js";
+import { loadConfig, loadDatabaseConfig } from "../src/config.js";
 import { DatabaseInUse, openDatabase } from "../src/db.js";
 import { migrate } from "../src/migrate.js";
 import { seedShop } from "../src/seed.js";
 import { START_TIMEOUT_MS, startServer } from "./support/process.js";
-import { onTestServer, testDatabaseKind } from "./support/shop.js";
+import { freshDatabase, onTestServer, testDatabaseKind } from "./support/shop.js";
 
 /** A process's start time as Linux counts it: field 22 of /proc/<pid>/stat (after the command name). */
 function startTimeOf(pid: number): string {
@@ -29,24 +30,33 @@ function startTimeOf(pid: number): string {
 const dir = mkdtempSync(join(tmpdir(), "shop-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const env = { DATABASE_URL: `file:${join(dir, "db")}`, AUTH_LOCAL_SECRET_FILE: join(dir, "secret") };
-const token = (...args: string[]) =>
+/** Runs `npm run token` with these settings over the test's, and these arguments. */
+const tokenWith = (settings: Record<string, string>, ...args: string[]) =>
   promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/token.ts", ...args], {
     cwd: new URL("..", import.meta.url),
-    env: { ...process.env, NODE_ENV: "", AUTH: "", AUTH_JWT_SECRET: "", AUTH_JWKS_URL: "", ...env },
+    env: { ...process.env, NODE_ENV: "", AUTH: "", AUTH_JWT_SECRET: "", AUTH_JWKS_URL: "", ...env, ...settings },
   });
+const token = (...args: string[]) => tokenWith({}, ...args);
+/** A new embedded database starts as the run's migrated one (test/support/pglite-template.ts), not empty. */
+const fromTemplate = testDatabaseKind === "pglite" ? { pgliteTemplate: inject("pgliteTemplate") } : {};
 
 describe.runIf(testDatabaseKind === "pglite")("npm run token", () => {
-  it("prints tokens the server accepts: a customer's by email, an operator's, the token alone on the last line", async () => {
-    const db = await openDatabase(loadConfig(env).database);
+  it("prints tokens the server accepts: a customer's by email or id, an operator's, the token alone on the last line", async () => {
+    const db = await openDatabase(loadConfig(env).database, fromTemplate);
     await migrate(db);
     await seedShop(db.prisma, { users: 3, products: 2, ordersPerUser: 1, itemsPerOrder: 1 });
     const ada = await db.prisma.user.findFirstOrThrow({ where: { active: true }, orderBy: { id: "asc" } });
     await db.close();
 
-    const customer = (await token("--user", ada.email, "--expires", "10m")).stdout.trim().split("\n");
-    const operator = (await token("--role", "admin")).stdout.trim().split("\n");
-    expect(customer[0]).toContain(`user ${ada.id}`);
-    expect(operator[0]).toContain("an operator");
+    const config = loadConfig(env);
+    const customer = await tokenCommand(["--user", ada.email, "--expires", "10m"], config);
+    const operator = await tokenCommand(["--role", "admin"], config);
+    const byId = await tokenCommand(["--user", String(ada.id)], config);
+    expect([customer[0], byId[0], operator[0]]).toEqual([
+      `A customer token for ${ada.name} (user ${ada.id}), valid for 10m; send it as Authorization: Bearer <token>.`,
+      `A customer token for user ${ada.id}, valid for 1h; send it as Authorization: Bearer <token>.`,
+      "An admin token for an operator (no customer), valid for 1h; send it as Authorization: Bearer <token>.",
+    ]);
     // Each expires: after --expires, or an hour by default (the server refuses a token without exp).
     const lifetime = (jwt: string) => {
       const { iat, exp } = decodeJwt(jwt);
@@ -65,6 +75,7 @@ describe.runIf(testDatabaseKind === "pglite")("npm run token", () => {
         return (await res.json()) as { data: { me: { id: string } | null; users: { totalCount: number } } };
       };
       expect((await ask(customer.at(-1)!)).data.users.totalCount).toBe(1);
+      expect((await ask(byId.at(-1)!)).data.me).toEqual({ id: (await ask(customer.at(-1)!)).data.me!.id });
       expect((await ask(operator.at(-1)!)).data).toEqual({ me: null, users: { totalCount: 3 } });
     } finally {
       await app.close();
@@ -99,27 +110,47 @@ describe.runIf(testDatabaseKind === "pglite")("the embedded database", () => {
     await expect(openDatabase(config)).rejects.toThrow(/in use by process \d+ .*stop it first/);
     // … and one left by a process that is gone.
     writeFileSync(`${folder}.lock`, "2147483646");
-    const db = await openDatabase(config);
+    const db = await openDatabase(config, fromTemplate);
     await db.close();
   });
 
   it(
-    "is refused while a server holds it, with the holder's PID and start time in the lock",
+    "is refused while a server holds it, whose PID, start time and address are in the lock; npm run token asks that server for a user named by email",
     async () => {
       const folder = join(dir, "served");
-      const server = startServer({ DATABASE_URL: `file:${folder}`, SEED_DEMO: "0", AUTH: "off" });
+      const served = { ...env, DATABASE_URL: `file:${folder}` };
+      const db = await openDatabase(loadConfig(served).database, fromTemplate);
+      await migrate(db);
+      await seedShop(db.prisma, { users: 2, products: 1, ordersPerUser: 1, itemsPerOrder: 1 });
+      const grace = await db.prisma.user.findFirstOrThrow({ where: { active: true }, orderBy: { id: "desc" } });
+      await db.close();
+      const server = startServer({ ...served, SEED_DEMO: "0" });
       try {
-        await server.ready();
-        const [pid, started, ...rest] = readFileSync(`${folder}.lock`, "utf8").split(" ");
-        expect([Number(pid), started, rest]).toEqual([server.child.pid, startTimeOf(server.child.pid!), []]);
-        const config = loadConfig({ DATABASE_URL: `file:${folder}` }).database;
+        const url = await server.ready();
+        const [pid, started, address, ...rest] = readFileSync(`${folder}.lock`, "utf8").split(" ");
+        expect([Number(pid), started, address, rest]).toEqual([server.child.pid, startTimeOf(server.child.pid!), url, []]);
+        const config = loadConfig(served).database;
         await expect(openDatabase(config)).rejects.toThrow(`is in use by process ${server.child.pid} `);
+
+        // The token command cannot open the database; it asks the server (with an operator token
+        // it signs) who the email is, and the customer token it prints is that user's.
+        const printed = (await tokenWith(served, "--user", grace.email.toUpperCase(), "--expires", "5m")).stdout
+          .trim()
+          .split("\n");
+        expect(printed[0]).toContain(`${grace.name} (user ${grace.id})`);
+        const me = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${printed.at(-1)}` },
+          body: JSON.stringify({ query: "{ me { email } }" }),
+        });
+        expect(((await me.json()) as { data: unknown }).data).toEqual({ me: { email: grace.email } });
+
         // Killed, it leaves its lock behind; nobody runs as that PID any more, so the lock is stale.
         server.child.kill("SIGKILL");
         await server.exited;
         expect(existsSync(`${folder}.lock`)).toBe(true);
-        const db = await openDatabase(config);
-        await db.close();
+        const again = await openDatabase(config);
+        await again.close();
       } finally {
         await server.stop();
       }
@@ -140,12 +171,35 @@ describe.runIf(testDatabaseKind === "pglite")("the embedded database", () => {
       await expect(openDatabase(config)).rejects.toThrow(`is in use by process ${pid} `);
       // The same PID, started at another time: the holder is gone and the PID went to someone else.
       writeFileSync(`${folder}.lock`, `${pid} ${Number(started) - 1}`);
-      const db = await openDatabase(config);
+      const db = await openDatabase(config, fromTemplate);
       expect(readFileSync(`${folder}.lock`, "utf8")).toBe(`${process.pid} ${startTimeOf(process.pid)}`);
       await db.close();
       expect(existsSync(`${folder}.lock`)).toBe(false);
     } finally {
       stranger.kill();
+    }
+  });
+});
+
+describe.runIf(testDatabaseKind === "postgres")("npm run db:migrate and npm run db:seed", () => {
+  it("need only the database settings, in production too (a migration job has no token secret)", async () => {
+    const { url, drop } = await freshDatabase();
+    const production = { NODE_ENV: "production", DATABASE_URL: url, AUTH_JWT_SECRET: "", AUTH_JWKS_URL: "", AUTH: "" };
+    try {
+      // The whole configuration refuses this environment; the database commands do not read the rest.
+      expect(() => loadConfig(production)).toThrow(/NODE_ENV=production needs AUTH_JWT_SECRET/);
+      const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/migrate.ts"], {
+        cwd: new URL("..", import.meta.url),
+        env: { ...process.env, ...production },
+      });
+      expect(stdout.trim()).toMatch(/^PostgreSQL at .+ is up to date\.$/);
+      const seeded = await seedCommand(
+        ["--users", "2", "--products", "2", "--orders-per-user", "1", "--items-per-order", "1"],
+        loadDatabaseConfig(production),
+      );
+      expect(seeded).toMatch(/: 2 users, 2 products, 2 orders, 2 items in /);
+    } finally {
+      await drop();
     }
   });
 });

@@ -78,7 +78,10 @@ describe("commands", () => {
     const [a, b] = [await newProduct(5), await newProduct(3)];
     const placed = await placeOrder(shop.prisma, { userId: user.id, lines: [line(b.id, 3), line(a.id, 1, 1)], notes: "" });
     expect(placed.changes).toEqual({ created: [placed.orderId], stockChanged: [b.id, a.id] });
-    const order = await shop.prisma.order.findUniqueOrThrow({ where: { id: placed.orderId }, include: { items: true } });
+    const order = await shop.prisma.order.findUniqueOrThrow({
+      where: { id: placed.orderId },
+      include: { items: { orderBy: { id: "asc" } } },
+    });
     expect(order.items.map((i) => [i.productId, i.quantity, i.unitPrice.toFixed(2)])).toEqual([
       [b.id, 3, "2.50"],
       [a.id, 1, "2.50"],

@@ -1,6 +1,7 @@
 /** The real entry point, as `npm start` runs it: a process that migrates, seeds, serves and stops. */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -72,12 +73,35 @@ describe("the server process", () => {
   );
 
   it(
-    "exits 1 with one line naming the accepted forms for an unsupported DATABASE_URL",
+    "exits 1 with one line, before opening the database, for a busy port or a wrong setting: a JSON line in production",
     async () => {
-      const server = startServer({ DATABASE_URL: "mysql://localhost/shop" });
-      expect(await server.exited).toBe(1);
-      expect(server.output().trim().split("\n")).toHaveLength(1);
-      expect(server.output()).toMatch(/DATABASE_URL .*Accepted: .*memory:\/\//);
+      const folder = mkdtempSync(join(tmpdir(), "shop-refused-"));
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+      const busy = String((holder.address() as AddressInfo).port);
+      const production = { NODE_ENV: "production", AUTH_JWT_SECRET: "s".repeat(32), HOST: "127.0.0.1" };
+      try {
+        const [devPort, prodPort, prodSetting] = [
+          startServer({ PORT: busy, DATABASE_URL: `file:${join(folder, "dev")}` }),
+          startServer({ ...production, PORT: busy, DATABASE_URL: `file:${join(folder, "prod")}` }),
+          startServer({ ...production, DATABASE_URL: "mysql://localhost/shop" }),
+        ];
+        expect(await Promise.all([devPort.exited, prodPort.exited, prodSetting.exited])).toEqual([1, 1, 1]);
+        expect(devPort.output()).toBe(
+          `Cannot listen on 127.0.0.1 port ${busy}: another process uses it (a server already running?); stop it or set PORT.\n`,
+        );
+        const [line, ...more] = prodPort.output().trim().split("\n");
+        expect(more).toEqual([]);
+        expect(JSON.parse(line!)).toMatchObject({ level: 60, msg: `start failed: ${devPort.output().trim()}` });
+        // Refused before the database was opened: neither folder was made, let alone migrated.
+        expect([existsSync(join(folder, "dev")), existsSync(join(folder, "prod"))]).toEqual([false, false]);
+        const [setting, ...rest] = prodSetting.output().trim().split("\n");
+        expect(rest).toEqual([]);
+        expect(JSON.parse(setting!).msg).toMatch(/^start failed: DATABASE_URL .*Accepted: .*memory:\/\//);
+      } finally {
+        holder.close();
+        rmSync(folder, { recursive: true, force: true });
+      }
     },
     START_TIMEOUT_MS,
   );

@@ -1,18 +1,16 @@
-/** `npm run db:migrate`: applies pending migrations to the configured database. */
-import { loadConfig } from "../config.js";
+/** `npm run db:migrate`: applies pending migrations to the configured database (it reads only the database settings). */
+import { loadDatabaseConfig } from "../config.js";
 import { openDatabase, waitForDatabase } from "../db.js";
 import { migrate } from "../migrate.js";
 import { runCli } from "./run.js";
 
 runCli(import.meta.url, "usage: npm run db:migrate", async () => {
-  const config = loadConfig();
-  const db = await openDatabase(config.database);
+  const database = loadDatabaseConfig();
+  const db = await openDatabase(database);
   try {
-    if (config.database.kind === "postgres") await waitForDatabase(db);
+    if (database.kind === "postgres") await waitForDatabase(db);
     const applied = await migrate(db);
-    console.log(
-      applied.length ? `Applied to ${config.database.label}: ${applied.join(", ")}` : `${config.database.label} is up to date.`,
-    );
+    console.log(applied.length ? `Applied to ${database.label}: ${applied.join(", ")}` : `${database.label} is up to date.`);
   } finally {
     await db.close();
   }

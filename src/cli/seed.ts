@@ -1,12 +1,13 @@
 /**
  * `npm run db:seed -- [--users N] [--products N] [--orders-per-user N] [--items-per-order N] [--reset]`
  *
- * Seeds the configured database (DATABASE_URL, default the embedded one) after applying migrations.
+ * Seeds the configured database (DATABASE_URL, default the embedded one) after applying migrations;
+ * it reads only the database settings.
  * Refuses a shop that already has data unless --reset is given. Argument mistakes print one line and
  * the usage, and exit 2.
  */
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../config.js";
+import { ConfigError, type DatabaseConfig, loadDatabaseConfig } from "../config.js";
 import { openDatabase } from "../db.js";
 import { migrate } from "../migrate.js";
 import { DEMO_SIZES, isShopEmpty, resetShop, type SeedSizes, seedShop } from "../seed.js";
@@ -57,20 +58,18 @@ export function parseSizes(args: string[]): { sizes: SeedSizes; reset: boolean }
   return { sizes, reset: values.reset ?? false };
 }
 
-async function main() {
-  const { sizes, reset } = parseSizes(process.argv.slice(2));
-  if (sizes.itemsPerOrder > sizes.products) {
-    throw new UsageError(
-      `--items-per-order (${sizes.itemsPerOrder}) cannot exceed --products (${sizes.products}): an order lists each product once.`,
-    );
-  }
-  const config = loadConfig();
-  const db = await openDatabase(config.database);
+/**
+ * Seeds the configured database as the command line asks and returns the line the command prints;
+ * throws UsageError or ConfigError (a shop already there without --reset).
+ */
+export async function seedCommand(args: string[], database: DatabaseConfig = loadDatabaseConfig()): Promise<string> {
+  const { sizes, reset } = parseSizes(args);
+  const db = await openDatabase(database);
   try {
     await migrate(db);
     if (reset) await resetShop(db.prisma);
     else if (!(await isShopEmpty(db.prisma))) {
-      throw new ConfigError(`${config.database.label} already has a shop; add --reset to replace it.`);
+      throw new ConfigError(`${database.label} already has a shop; add --reset to replace it.`);
     }
     const started = performance.now();
     const tty = process.stderr.isTTY;
@@ -86,12 +85,10 @@ async function main() {
     });
     if (tty) process.stderr.write("\n");
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(
-      `Seeded ${config.database.label}: ${result.users} users, ${sizes.products} products, ${result.orders} orders, ${result.items} items in ${seconds}s (peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB).`,
-    );
+    return `Seeded ${database.label}: ${result.users} users, ${sizes.products} products, ${result.orders} orders, ${result.items} items in ${seconds}s (peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB).`;
   } finally {
     await db.close();
   }
 }
 
-runCli(import.meta.url, USAGE, main);
+runCli(import.meta.url, USAGE, async () => console.log(await seedCommand(process.argv.slice(2))));

@@ -16,6 +16,7 @@ import type { ShopEvents } from "../../src/pubsub.js";
 import { type SeedSizes, seedShop } from "../../src/seed.js";
 import type { SqlReport } from "../../src/sql-report.js";
 import { STRATEGY_HEADER } from "../../src/strategy.js";
+import { leasePglite } from "./pglite-pool.js";
 
 export type { RecordedStatement } from "../../src/sql-recorder.js";
 export type { SqlReport } from "../../src/sql-report.js";
@@ -174,6 +175,8 @@ export async function createTestShop(
     ...options.env,
   });
   const app = await createApp(config, {
+    // PGlite: a migrated database, kept by this worker between shops (test/support/pglite-pool.ts).
+    pglite: testDatabaseKind === "pglite" && database.url === "memory://" ? leasePglite(inject("pgliteTemplate")) : undefined,
     eventTarget: events.target,
     logger: options.logger,
     spanExporter: options.spanExporter,
