@@ -11,16 +11,16 @@ import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { Redis } from "ioredis";
 import { createIdentify } from "./auth/viewer.js";
 import { type Config, ConfigError } from "./config.js";
-import { type Database, openDatabase, type PGliteLease, waitForDatabase } from "./db.js";
-import { preloadGraphiQL } from "./graphiql-assets.js";
-import { createHttpServer, type SocketTimeouts } from "./http.js";
-import { createLifecycle, type Lifecycle } from "./lifecycle.js";
+import { type Database, openDatabase, type PGliteLease, waitForDatabase } from "./db/database.js";
+import { migrate, pendingMigrations } from "./db/migrate.js";
+import { preloadGraphiQL } from "./http/graphiql-assets.js";
+import { createLifecycle, type Lifecycle } from "./http/lifecycle.js";
+import { createHttpServer, type SocketTimeouts } from "./http/server.js";
+import { createShopServer, type ShopServer } from "./http/yoga.js";
 import { createRateLimit } from "./limits/rate.js";
 import { createLogger, type Logger } from "./logging.js";
-import { migrate, pendingMigrations } from "./migrate.js";
 import { createShopPubSub, type ShopPubSub } from "./pubsub.js";
-import { startTelemetry } from "./telemetry.js";
-import { createShopServer, type ShopServer } from "./yoga.js";
+import { startTelemetry } from "./sql/telemetry.js";
 
 export interface AppOptions {
   /** The logger (default: one made from the configuration); tests pass a silent one. */
@@ -96,7 +96,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
     if (config.seedDemo) {
       // Imported only when needed: the seed pulls in Faker, which a serving process does not need.
-      const { isShopEmpty, seedShop } = await import("./seed.js");
+      const { isShopEmpty, seedShop } = await import("./db/seed.js");
       if (await isShopEmpty(db.prisma)) {
         const seeded = await seedShop(db.prisma);
         log(`Seeded the demo shop: ${seeded.users} users, ${seeded.orders} orders, ${seeded.items} items.`);

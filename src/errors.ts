@@ -5,7 +5,7 @@
  */
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { GraphQLError } from "graphql";
-import { faultOf } from "./faults.js";
+import { faultOf } from "./db/faults.js";
 import { Prisma } from "./generated/prisma/client.js";
 import { type Logger, reportMasked } from "./logging.js";
 

@@ -6,7 +6,7 @@
  * its code and no partial data, on every strategy and over WebSocket too.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { statementsSent } from "../src/sql-recorder.js";
+import { statementsSent } from "../src/sql/recorder.js";
 import { gid } from "./support/ids.js";
 import { capturedLog, type LogLine } from "./support/log.js";
 import { createTestShop, dataOf, errorOf, listen, STRATEGIES, type TestShop } from "./support/shop.js";

@@ -3,7 +3,7 @@
  * statement is sent for it (an abandoned lazy query used to keep issuing SQL for a minute).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { statementsSent } from "../src/sql-recorder.js";
+import { statementsSent } from "../src/sql/recorder.js";
 import { capturedLog } from "./support/log.js";
 import { createTestShop, listen, type TestShop } from "./support/shop.js";
 

@@ -15,9 +15,9 @@ import { UsageError } from "../src/cli/run.js";
 import { seedCommand } from "../src/cli/seed.js";
 import { parseTokenArgs, tokenCommand } from "../src/cli/token.js";
 import { loadConfig, loadDatabaseConfig } from "../src/config.js";
-import { DatabaseInUse, openDatabase } from "../src/db.js";
-import { migrate } from "../src/migrate.js";
-import { seedShop } from "../src/seed.js";
+import { DatabaseInUse, openDatabase } from "../src/db/database.js";
+import { migrate } from "../src/db/migrate.js";
+import { seedShop } from "../src/db/seed.js";
 import { START_TIMEOUT_MS, startServer } from "./support/process.js";
 import { freshDatabase, onTestServer, testDatabaseKind } from "./support/shop.js";
 

@@ -19,7 +19,7 @@ import {
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { printedSchema, SCHEMA_FILE } from "../src/cli/print-schema.js";
-import { schema } from "../src/schema/index.js";
+import { schema } from "../src/graphql/schema/index.js";
 import { createTestShop, dataOf, type TestShop } from "./support/shop.js";
 
 let shop: TestShop;

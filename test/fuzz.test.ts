@@ -9,10 +9,10 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { MAX_ORDER_LINES } from "../src/input-rules.js";
+import { MAX_DB_ID } from "../src/graphql/schema/ids.js";
+import { MAX_ORDER_LINES } from "../src/limits/inputs.js";
 import { NEXT_STATUSES, ORDER_STATUSES, type OrderStatus } from "../src/orders/status.js";
 import { MAX_STOCK } from "../src/orders/stock.js";
-import { MAX_DB_ID } from "../src/schema/ids.js";
 import { gid } from "./support/ids.js";
 import { createTestShop, type GraphQLResponse, listen, STRATEGIES, type TestShop } from "./support/shop.js";
 import { overWebSocket, wsClient } from "./support/ws.js";

@@ -3,7 +3,7 @@
  * variable, and a mistake is BAD_USER_INPUT naming what was wrong, never an internal error.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_DB_ID } from "../src/schema/ids.js";
+import { MAX_DB_ID } from "../src/graphql/schema/ids.js";
 import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, errorOf, type GraphQLResponse, type TestShop } from "./support/shop.js";
 

@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { clientAddress } from "../src/auth/caller.js";
 import { loadConfig } from "../src/config.js";
-import { ADMIN_TOUR, CUSTOMER_TOUR } from "../src/graphiql.js";
-import { statementsSent } from "../src/sql-recorder.js";
+import { ADMIN_TOUR, CUSTOMER_TOUR } from "../src/http/graphiql.js";
+import { statementsSent } from "../src/sql/recorder.js";
 import { gid } from "./support/ids.js";
 import {
   createTestShop,

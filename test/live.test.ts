@@ -6,7 +6,7 @@ import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { statementsSent } from "../src/sql-recorder.js";
+import { statementsSent } from "../src/sql/recorder.js";
 import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, listen, type SqlReport, type TestShop } from "./support/shop.js";
 import { waitFor } from "./support/wait.js";

@@ -1,12 +1,12 @@
 /**
  * The migration history and schema.prisma must describe the same database. The expected shape comes
  * from Prisma's own schema parser (its DMMF); the actual shape from PostgreSQL's catalogue after
- * src/migrate.ts has applied every migration.
+ * src/db/migrate.ts has applied every migration.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate, readMigrations } from "../src/migrate.js";
+import { migrate, readMigrations } from "../src/db/migrate.js";
 import { createTestShop, type TestShop } from "./support/shop.js";
 
 const { get_dmmf } = createRequire(import.meta.url)("@prisma/prisma-schema-wasm") as { get_dmmf(params: string): string };

@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { type App, createApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
-import { seedShop } from "../src/seed.js";
+import { seedShop } from "../src/db/seed.js";
 import { gid } from "./support/ids.js";
 import { capturedLog } from "./support/log.js";
 import { tcpProxy } from "./support/proxy.js";

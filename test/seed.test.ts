@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UsageError } from "../src/cli/run.js";
 import { parseSizes, seedCommand } from "../src/cli/seed.js";
 import { ConfigError, loadDatabaseConfig } from "../src/config.js";
-import { resetShop, seedShop } from "../src/seed.js";
+import { resetShop, seedShop } from "../src/db/seed.js";
 import { createTestShop, type TestShop, testDatabaseKind } from "./support/shop.js";
 
 let shop: TestShop;

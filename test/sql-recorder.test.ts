@@ -4,8 +4,8 @@
  */
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery } from "@prisma/driver-adapter-utils";
 import { describe, expect, it } from "vitest";
-import { faultOf } from "../src/faults.js";
-import { DatabaseBusy, recordingAdapter, SqlRecorder, withSqlRecorder } from "../src/sql-recorder.js";
+import { faultOf } from "../src/db/faults.js";
+import { DatabaseBusy, recordingAdapter, SqlRecorder, withSqlRecorder } from "../src/sql/recorder.js";
 import { testDatabaseKind } from "./support/shop.js";
 
 /**

@@ -6,7 +6,7 @@
 import { SpanKind } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTelemetry, tracing } from "../src/telemetry.js";
+import { startTelemetry, tracing } from "../src/sql/telemetry.js";
 import { createTestShop, dataOf, type TestShop } from "./support/shop.js";
 
 /** Replaced when the app is reopened: stopping a provider stops its exporter. */

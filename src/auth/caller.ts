@@ -22,7 +22,7 @@ export interface Caller {
 /** What the Node server hands each request (yoga passes it through as the server context). */
 export interface ServerContext {
   req?: { socket?: { remoteAddress?: string } };
-  /** Set by src/http.ts for WebSocket operations: the address the connection came from. */
+  /** Set by src/http/server.ts for WebSocket operations: the address the connection came from. */
   address?: string;
 }
 

@@ -17,8 +17,8 @@ import { notFound, ShopError } from "../errors.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { ModelName } from "../loading/models.js";
 import { prismaVisibility, type Visibility } from "../loading/pages.js";
+import type { Strategy } from "../loading/strategy.js";
 import type { OrderStatus } from "../orders/status.js";
-import type { Strategy } from "../strategy.js";
 import type { Viewer } from "./viewer.js";
 
 /** The scopes a field may require, for the viewer of one request. */

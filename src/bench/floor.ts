@@ -34,7 +34,7 @@ import {
 import { createYoga } from "graphql-yoga";
 import pg from "pg";
 
-/** The server's page sizes (src/input-rules.ts): lists inside objects default to 20, at most 100. */
+/** The server's page sizes (src/limits/inputs.ts): lists inside objects default to 20, at most 100. */
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 

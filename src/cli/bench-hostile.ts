@@ -31,8 +31,8 @@ import {
   waitUntilUp,
 } from "../bench/processes.js";
 import { loadConfig } from "../config.js";
-import { resetShop, seedShop } from "../seed.js";
-import { STRATEGY_HEADER } from "../strategy.js";
+import { resetShop, seedShop } from "../db/seed.js";
+import { STRATEGY_HEADER } from "../loading/strategy.js";
 
 const { values } = parseArgs({ options: { database: { type: "string" }, node: { type: "string" } } });
 const DATABASE = values.database ?? "";

@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { createApp } from "../app.js";
 import { loadConfig } from "../config.js";
-import { seedShop } from "../seed.js";
+import { seedShop } from "../db/seed.js";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "8" } } });
 const seconds = Number(values.seconds);

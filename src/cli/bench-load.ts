@@ -38,8 +38,8 @@ import {
   waitUntilUp,
 } from "../bench/processes.js";
 import { loadConfig } from "../config.js";
-import { resetShop, type SeedSizes, seedShop } from "../seed.js";
-import { STRATEGY_HEADER } from "../strategy.js";
+import { resetShop, type SeedSizes, seedShop } from "../db/seed.js";
+import { STRATEGY_HEADER } from "../loading/strategy.js";
 
 const { values } = parseArgs({
   options: {

@@ -12,8 +12,8 @@ import { parseArgs } from "node:util";
 import { createApp } from "../app.js";
 import { type BenchSeries, benchChart } from "../bench/chart.js";
 import { loadConfig } from "../config.js";
-import { resetShop, seedShop } from "../seed.js";
-import { STRATEGIES, STRATEGY_HEADER } from "../strategy.js";
+import { resetShop, seedShop } from "../db/seed.js";
+import { STRATEGIES, STRATEGY_HEADER } from "../loading/strategy.js";
 
 const { values } = parseArgs({
   options: {

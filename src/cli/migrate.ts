@@ -1,7 +1,7 @@
 /** `npm run db:migrate`: applies pending migrations to the configured database (it reads only the database settings). */
 import { loadDatabaseConfig } from "../config.js";
-import { openDatabase, waitForDatabase } from "../db.js";
-import { migrate } from "../migrate.js";
+import { openDatabase, waitForDatabase } from "../db/database.js";
+import { migrate } from "../db/migrate.js";
 import { runCli } from "./run.js";
 
 runCli(import.meta.url, "usage: npm run db:migrate", async () => {

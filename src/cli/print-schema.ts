@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { printSchema } from "graphql";
-import { schema } from "../schema/index.js";
+import { schema } from "../graphql/schema/index.js";
 import { isMain } from "./run.js";
 
 /** Where the printed schema lives. */

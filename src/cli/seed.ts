@@ -8,9 +8,9 @@
  */
 import { parseArgs } from "node:util";
 import { ConfigError, type DatabaseConfig, loadDatabaseConfig } from "../config.js";
-import { openDatabase } from "../db.js";
-import { migrate } from "../migrate.js";
-import { DEMO_SIZES, isShopEmpty, resetShop, type SeedSizes, seedShop } from "../seed.js";
+import { openDatabase } from "../db/database.js";
+import { migrate } from "../db/migrate.js";
+import { DEMO_SIZES, isShopEmpty, resetShop, type SeedSizes, seedShop } from "../db/seed.js";
 import { runCli, UsageError, usageErrorOf } from "./run.js";
 
 const USAGE = `usage: npm run db:seed -- [--users N] [--products N] [--orders-per-user N] [--items-per-order N] [--reset]

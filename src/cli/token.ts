@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { decodeGlobalID } from "@pothos/plugin-relay";
 import { createTokens, ROLES, type Role, type Tokens } from "../auth/tokens.js";
 import { type Config, ConfigError, loadConfig } from "../config.js";
-import { type Database, DatabaseInUse, openDatabase } from "../db.js";
+import { type Database, DatabaseInUse, openDatabase } from "../db/database.js";
 import { runCli, UsageError, usageErrorOf } from "./run.js";
 
 const USAGE = "usage: npm run token -- [--user <email|id>] [--role customer|admin] [--expires 1h]";

@@ -2,7 +2,7 @@
  * The hard bound on what one request does once it runs, whatever its estimate said: a deadline, a
  * cap on the objects its response may hold, and a stop when its client leaves or the server's
  * shutdown grace runs out. Whichever comes first stops the request: no statement is sent after it
- * (src/sql-recorder.ts), no list below it is filled (`boundLists`), and the answer is that one
+ * (src/sql/recorder.ts), no list below it is filled (`boundLists`), and the answer is that one
  * error, with its code, instead of a partial tree.
  *
  * The objects are counted where a response can grow without the database's help: a list's items
@@ -276,7 +276,7 @@ async function racing<R>(budget: RequestBudget, execute: () => R | Promise<R>): 
 }
 
 /**
- * The plugin that arms each execution's budget (src/context.ts makes it) and, when the request was
+ * The plugin that arms each execution's budget (src/graphql/context.ts makes it) and, when the request was
  * stopped, answers with the reason alone: the partial tree is dropped, not sent.
  */
 export function useBudget(options: { timeoutMs: number; shutdown: AbortSignal }): Plugin {

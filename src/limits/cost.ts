@@ -39,7 +39,7 @@ import {
   Kind,
   type SelectionSetNode,
 } from "graphql";
-import { DEFAULT_PAGE_SIZE } from "../input-rules.js";
+import { DEFAULT_PAGE_SIZE } from "./inputs.js";
 
 /**
  * A field's own cost, the multiplier it applies to what is below it, and what each item of a list

@@ -6,8 +6,8 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { parseDatabaseUrl } from "../../src/config.js";
-import { openDatabase } from "../../src/db.js";
-import { migrate } from "../../src/migrate.js";
+import { openDatabase } from "../../src/db/database.js";
+import { migrate } from "../../src/db/migrate.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -6,8 +6,8 @@
  * left changed (a table renamed, a trigger added) is not kept: it is closed, and the next shop gets
  * a new one.
  */
-import type { PGliteLease } from "../../src/db.js";
-import { PGliteThread } from "../../src/pglite-thread.js";
+import type { PGliteLease } from "../../src/db/database.js";
+import { PGliteThread } from "../../src/db/pglite-thread.js";
 
 /** The schema as the template has it: tables, columns, indexes, triggers and functions of `public`. */
 const FINGERPRINT = `SELECT md5(concat_ws('|',

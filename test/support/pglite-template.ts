@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { parseDatabaseUrl } from "../../src/config.js";
-import { openDatabase } from "../../src/db.js";
-import { migrate } from "../../src/migrate.js";
+import { openDatabase } from "../../src/db/database.js";
+import { migrate } from "../../src/db/migrate.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

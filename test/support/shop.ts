@@ -11,16 +11,16 @@ import { inject } from "vitest";
 import { type App, type AppOptions, createApp } from "../../src/app.js";
 import { createTokens } from "../../src/auth/tokens.js";
 import { loadConfig } from "../../src/config.js";
+import { type SeedSizes, seedShop } from "../../src/db/seed.js";
+import { STRATEGY_HEADER } from "../../src/loading/strategy.js";
 import type { Logger } from "../../src/logging.js";
 import type { ShopEvents } from "../../src/pubsub.js";
-import { type SeedSizes, seedShop } from "../../src/seed.js";
-import type { SqlReport } from "../../src/sql-report.js";
-import { STRATEGY_HEADER } from "../../src/strategy.js";
+import type { SqlReport } from "../../src/sql/report.js";
 import { leasePglite } from "./pglite-pool.js";
 
-export type { RecordedStatement } from "../../src/sql-recorder.js";
-export type { SqlReport } from "../../src/sql-report.js";
-export { STRATEGIES } from "../../src/strategy.js";
+export { STRATEGIES } from "../../src/loading/strategy.js";
+export type { RecordedStatement } from "../../src/sql/recorder.js";
+export type { SqlReport } from "../../src/sql/report.js";
 
 /** A GraphQL error as a client receives it. */
 export interface GraphQLErrorBody {
