@@ -431,11 +431,29 @@ describe("production", () => {
   const INTROSPECTION = "{ __schema { types { name } } }";
   const graphiqlPage = (shop: TestShop) => send(shop, { method: "GET", as: "anonymous", headers: { accept: "text/html" } });
 
-  it("serves no GraphiQL and refuses introspection", async () => {
-    const page = await graphiqlPage(production);
-    expect(page.status).toBe(406);
-    expect(page.headers.get("content-type") ?? "").not.toMatch(/text\/html/);
-    expect(page.text).not.toContain("GraphiQL");
+  it("serves no GraphiQL, but a short page that says how to send a query, and refuses introspection", async () => {
+    const navigation = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    const [page, browsed, root, linked] = await Promise.all([
+      graphiqlPage(production),
+      send(production, { method: "GET", as: "anonymous", headers: { accept: navigation } }),
+      send(production, { method: "GET", as: "anonymous", url: "http://shop.test/", headers: { accept: navigation } }),
+      // A GET that carries a query and takes JSON is answered as GraphQL, even from a browser.
+      send(production, {
+        method: "GET",
+        as: "anonymous",
+        url: `${ENDPOINT}?query={__typename}`,
+        headers: { accept: navigation },
+      }),
+    ]);
+    for (const html of [page, browsed, root]) {
+      expect(html.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(html.text).toContain("GraphiQL is off on this server (<code>GRAPHIQL=1</code> turns it on)");
+      expect(html.text).toContain(`curl http://shop.test/graphql -H 'content-type: application/json'`);
+      expect(html.text).not.toMatch(/<script|https:\/\/(?!shop\.test)/);
+      expect(html.headers.get("content-security-policy")).toContain("script-src 'self'");
+    }
+    expect([page.status, browsed.status, root.status]).toEqual([406, 406, 404]);
+    expect([linked.status, linked.body]).toEqual([200, { data: { __typename: "Query" } }]);
 
     const introspection = await send(production, {
       method: "POST",
@@ -475,7 +493,14 @@ describe("production", () => {
     }
   });
 
-  it("GRAPHIQL=1 and INTROSPECTION=1 turn both back on", async () => {
+  it("GRAPHIQL=1 and INTROSPECTION=1 turn both back on; the site's root leads to GraphiQL", async () => {
+    const root = await send(switchedOn, {
+      method: "GET",
+      as: "anonymous",
+      url: "http://shop.test/",
+      headers: { accept: "text/html" },
+    });
+    expect([root.status, root.headers.get("location")]).toEqual([302, "http://shop.test/graphql"]);
     const page = await graphiqlPage(switchedOn);
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);

@@ -16,6 +16,7 @@ import WebSocket from "ws";
 import { clientAddress } from "../src/auth/caller.js";
 import { loadConfig } from "../src/config.js";
 import { ADMIN_TOUR, CUSTOMER_TOUR } from "../src/http/graphiql.js";
+import { STRATEGY_HEADER } from "../src/loading/strategy.js";
 import { statementsSent } from "../src/sql/recorder.js";
 import { gid } from "./support/ids.js";
 import {
@@ -62,6 +63,25 @@ async function refused(
   const before = statementsSent();
   const response = await shop.gql(query, variables, options);
   const overWs = await overWebSocket(options.strategy ? await wsClient(server.wsUrl, options) : ws, query, variables);
+  // HTTP 400 whichever phase refused it, for a client that accepts only application/json as well.
+  const statuses = await Promise.all(
+    ["application/graphql-response+json", "application/json"].map(async (accept) => {
+      const headers = { ...options.headers, accept, ...(options.strategy ? { [STRATEGY_HEADER]: options.strategy } : {}) };
+      const { status } = await shop.fetch(
+        new Request("http://shop.test/graphql", {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(options.as === "anonymous" ? {} : { authorization: `Bearer ${await shop.token(options.as ?? "admin")}` }),
+            ...headers,
+          },
+          body: JSON.stringify({ query, variables }),
+        }),
+      );
+      return status;
+    }),
+  );
+  expect(statuses).toEqual([400, 400]);
   expect(statementsSent() - before).toBe(0);
   for (const answer of [response, overWs]) {
     const error = errorOf(answer);

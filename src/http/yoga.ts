@@ -27,6 +27,7 @@ import type { ShopPubSub } from "../pubsub.js";
 import { tracing, useTelemetry } from "../sql/telemetry.js";
 import { useBatchLimit } from "./batch-limit.js";
 import { useBodyLimit } from "./body-limit.js";
+import { useBrowserPage } from "./browser-page.js";
 import { useFormPostProtection } from "./form-post.js";
 import { fromThisMachine, type GraphiQLAuth, graphiqlOptions, renderGraphiQL } from "./graphiql.js";
 import { useGraphiQLAssets, useGraphiQLDelivery } from "./graphiql-assets.js";
@@ -92,6 +93,7 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
       useSecurityHeaders(),
       useGraphiQLDelivery(),
       ...(config.graphiql ? [useGraphiQLAssets("/graphql")] : []),
+      useBrowserPage("/graphql", config.graphiql),
       // Who is calling, and its rate limit, before anything of the operation is read.
       caller,
       ...persistedOperationPlugins(config, options.persistedOperations),
@@ -111,6 +113,8 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
       useSqlRecorder(config, options.logger),
     ],
     renderGraphiQL,
+    // The root leads to GraphiQL, or says where the API is (src/http/browser-page.ts).
+    landingPage: false,
     // Demo tokens only for a browser on this machine; anyone else brings their own.
     graphiql: config.graphiql
       ? (request, server) =>

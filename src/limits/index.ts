@@ -21,7 +21,7 @@ import {
   TokenKind,
   type ValidationContext,
 } from "graphql";
-import type { Plugin } from "graphql-yoga";
+import { isAsyncIterable, type Plugin } from "graphql-yoga";
 import type { Limits } from "../config.js";
 import { ShopError } from "../errors.js";
 import { type Estimate, estimate } from "./cost.js";
@@ -171,6 +171,8 @@ export function useLimits(limits: Limits): Plugin {
     const error = executionLimits(limits, args);
     if (error) setResultAndStopExecution({ errors: [error] });
   };
+  // Requests whose single operation a limit refused (see onResponse).
+  const refused = new WeakSet<Request>();
   return {
     onParse({ setParseFn }) {
       setParseFn((source, options) => {
@@ -190,5 +192,18 @@ export function useLimits(limits: Limits): Plugin {
     },
     onExecute: check,
     onSubscribe: check,
+    /**
+     * A refusal answers 400 whichever phase refused it and whatever the client accepts: yoga answers
+     * an `application/json` client's parse and validation errors with 200, as the GraphQL-over-HTTP
+     * spec allows for its own errors, which would make too many aliases 200 and too deep 400.
+     */
+    onResultProcess({ request, result }) {
+      if (Array.isArray(result) || isAsyncIterable(result)) return;
+      if ((result as ExecutionResult).errors?.some((error) => error.extensions?.code === "LIMIT_EXCEEDED")) refused.add(request);
+    },
+    onResponse({ request, response, setResponse, fetchAPI }) {
+      if (response.status !== 200 || !refused.has(request)) return;
+      setResponse(new fetchAPI.Response(response.body, { status: 400, headers: response.headers }));
+    },
   };
 }
