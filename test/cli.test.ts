@@ -205,9 +205,10 @@ describe.runIf(testDatabaseKind === "postgres")("npm run db:migrate and npm run 
 });
 
 describe.runIf(testDatabaseKind === "postgres")("npm run bench", () => {
-  it("migrates and seeds an empty PostgreSQL database, prints each strategy's statements there and on PGlite, and charts them", async () => {
+  it("migrates and seeds an empty PostgreSQL database, prints each strategy's statements there and on PGlite, and charts them in a scratch file", async () => {
     const name = `shop_bench_${process.pid}`;
-    const chart = join(mkdtempSync(join(tmpdir(), "shop-bench-")), "chart.svg");
+    const scratch = mkdtempSync(join(tmpdir(), "shop-bench-"));
+    const committed = readFileSync(new URL("../src/bench/strategies.svg", import.meta.url), "utf8");
     await onTestServer(async (client) => {
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await client.query(`CREATE DATABASE "${name}"`);
@@ -217,9 +218,13 @@ describe.runIf(testDatabaseKind === "postgres")("npm run bench", () => {
     try {
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        ["--import", "tsx", "src/cli/bench.ts", "--users", "5", "--runs", "1", "--chart", chart],
-        { cwd: new URL("..", import.meta.url), env: { ...process.env, BENCH_DATABASE_URL: url.toString() } },
+        ["--import", "tsx", "src/cli/bench.ts", "--users", "5", "--runs", "1"],
+        { cwd: new URL("..", import.meta.url), env: { ...process.env, BENCH_DATABASE_URL: url.toString(), TMPDIR: scratch } },
       );
+      // The chart goes to a scratch file, named on its line; the committed one is left alone.
+      const chart = join(scratch, "shop-bench", "strategies.svg");
+      expect(stdout).toContain(`\nchart: ${chart}\n`);
+      expect(readFileSync(new URL("../src/bench/strategies.svg", import.meta.url), "utf8")).toBe(committed);
       // | N | strategy | SQL statements | rows returned | median ms |, for the first page size (5 users).
       const rows = stdout
         .split("\n")
