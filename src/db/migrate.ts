@@ -11,11 +11,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Database } from "./database.js";
 
-/** prisma/migrations, found from this file: one level up from src/, two from a build in dist/src/. */
+/** prisma/migrations, found from this file: two levels up from src/db/, three from a build in dist/src/db/. */
 export const MIGRATIONS_DIR =
-  ["../prisma/migrations", "../../prisma/migrations"]
+  ["../../prisma/migrations", "../../../prisma/migrations"]
     .map((path) => fileURLToPath(new URL(path, import.meta.url)))
-    .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL("../prisma/migrations", import.meta.url));
+    .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 
 /** The lock id `prisma migrate` itself takes, so our runner and Prisma's never interleave. */
 const ADVISORY_LOCK_ID = 72707369;
