@@ -134,9 +134,9 @@ describe.runIf(CHROMIUM)("GraphiQL's SQL panel, in Chromium", () => {
     page.on("console", (message) => {
       if (message.type() === "error") errors.push(message.text());
     });
-    const document = `subscription Watch { orderCreated { id total } }
+    const operations = `subscription Watch { orderCreated { id total } }
 mutation Place { createOrder(input: { userId: "${gid("User", 2)}", items: [{ productId: "${gid("Product", 3)}", quantity: 1 }] }) { id } }`;
-    await page.goto(`${url}?query=${encodeURIComponent(document)}`, { waitUntil: "load" });
+    await page.goto(`${url}?query=${encodeURIComponent(operations)}`, { waitUntil: "load" });
     await page.waitForSelector(".graphiql-execute-button", { timeout: 30_000 });
     const [tab] = await page.$$("xpath/.//div[contains(@class,'graphiql-sidebar')]//button[.//span[text()='LIVE']]");
     await tab!.click();
@@ -146,12 +146,33 @@ mutation Place { createOrder(input: { userId: "${gid("User", 2)}", items: [{ pro
       const item = await page.waitForSelector(`xpath/.//*[@role='menuitem'][text()='${name}']`);
       await item!.click();
     };
-    // GraphiQL's subscription and the Live tab's own.
-    const watching = shop.subscribed("orderCreated", 2);
+    // The Live tab takes the subscription over: one subscriber, its own; GraphiQL's run ends at once
+    // and says where the subscription went, so its tabs can be switched while Live watches.
+    const watching = shop.subscribed("orderCreated", 1);
     await run("Watch");
     await watching;
-    // GraphiQL runs one operation at a time: the next click stops its subscription; the Live tab's goes on.
-    await page.click(".graphiql-execute-button");
+    // (The response editor wraps long lines and writes spaces as no-break spaces.)
+    await page.waitForFunction(
+      () =>
+        (document.querySelector(".graphiql-response")?.textContent ?? "")
+          .replace(/\s+/g, " ")
+          .includes("Watch runs in the LIVE tab (sidebar), which keeps watching while you switch tabs"),
+      { timeout: 20_000 },
+    );
+    // GraphiQL's tabs can be switched now (earlier tests' tabs may be restored from local storage).
+    const tabs = () => page.$$eval(".graphiql-tab", (elements) => elements.map((e) => e.getAttribute("aria-selected")));
+    const before = await tabs();
+    const ours = before.indexOf("true") + 1;
+    await page.click(".graphiql-tab-add");
+    await page.waitForFunction((count) => document.querySelectorAll(".graphiql-tab").length === count, {}, before.length + 1);
+    expect((await tabs()).at(-1)).toBe("true");
+    await page.click(`.graphiql-tab:nth-child(${ours}) .graphiql-tab-button`);
+    await page.waitForFunction(
+      (n) => document.querySelector(`.graphiql-tab:nth-child(${n})`)?.getAttribute("aria-selected") === "true",
+      {},
+      ours,
+    );
+    expect(shop.subscribers("orderCreated")).toBe(1);
     await run("Place");
     const event = await page.waitForSelector(".shop-live-event [data-count]", { timeout: 20_000 });
     const placed = await shop.prisma.order.findFirstOrThrow({ orderBy: { id: "desc" }, select: { id: true } });

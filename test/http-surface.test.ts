@@ -555,6 +555,24 @@ describe("GraphiQL's demo tokens", () => {
     expect(await pageFor("203.0.113.9")).toEqual([]);
     expect(await pageFor("127.0.0.1", { "x-forwarded-for": "203.0.113.9" })).toEqual([]);
   });
+
+  it("name their key, so that the page can replace saved tokens signed with another one", async () => {
+    const response = await demo.app.yoga.fetch(new Request(ENDPOINT, { headers: { accept: "text/html" } }), {
+      req: { socket: { remoteAddress: "127.0.0.1" } },
+    });
+    const html = await response.text();
+    const options = JSON.parse(/<script[^>]*id="graphiql-options"[^>]*>([^<]*)<\/script>/.exec(html)![1]!);
+    const { kid, customer, admin, issuer } = options.freshTokens;
+    expect(kid).toMatch(/^[\w-]{16}$/);
+    expect(issuer).toBe("shop-api-local");
+    for (const token of [customer, admin]) {
+      const header = JSON.parse(Buffer.from(token.replace("Bearer ", "").split(".")[0], "base64url").toString());
+      expect(header).toEqual({ alg: "HS256", kid });
+    }
+    // The same key, the same kid, page after page.
+    const again = await pageFor("127.0.0.1");
+    expect(JSON.parse(Buffer.from(again[0]!.split(".")[0]!, "base64url").toString()).kid).toBe(kid);
+  });
 });
 
 describe("connections", () => {

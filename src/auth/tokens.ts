@@ -3,7 +3,7 @@
  * keys from a JWKS URL. The server stores no passwords; an identity provider issues tokens, and for
  * local work `npm run token` signs them with the local secret.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify, SignJWT } from "jose";
@@ -36,6 +36,11 @@ export interface Tokens {
    * names keys this server does not hold.
    */
   sign?(claims: TokenClaims, expiresIn: string): Promise<string>;
+  /**
+   * With a secret: the `kid` its tokens carry, a digest of the secret that reveals nothing of it.
+   * GraphiQL compares it with a saved token's to tell one signed with an older secret.
+   */
+  keyId?: string;
 }
 
 /** The local secret, created once with owner-only permissions. */
@@ -104,7 +109,9 @@ export function createTokens(auth: Extract<AuthConfig, { mode: "jwt" }>): Tokens
   const checks = { issuer, audience, requiredClaims: ["exp"] };
   if (auth.secret) {
     const key = new TextEncoder().encode(auth.secret.kind === "local" ? localSecret(auth.secret.file) : auth.secret.value);
+    const keyId = createHash("sha256").update("shop-api key id\0").update(key).digest("base64url").slice(0, 16);
     return {
+      keyId,
       async verify(token) {
         try {
           return claimsOf(issuedInThePast((await jwtVerify(token, key, { ...checks, algorithms: ["HS256"] })).payload));
@@ -114,7 +121,7 @@ export function createTokens(auth: Extract<AuthConfig, { mode: "jwt" }>): Tokens
       },
       async sign(claims, expiresIn) {
         let jwt = new SignJWT({ role: claims.role })
-          .setProtectedHeader({ alg: "HS256" })
+          .setProtectedHeader({ alg: "HS256", kid: keyId })
           .setIssuedAt()
           .setExpirationTime(expiresIn);
         if (claims.userId !== null) jwt = jwt.setSubject(String(claims.userId));

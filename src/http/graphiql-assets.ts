@@ -13,6 +13,7 @@ import { useContentEncoding } from "@whatwg-node/server";
 import type { Plugin } from "graphql-yoga";
 import { STRATEGY_HEADER } from "../loading/strategy.js";
 import { graphiqlPlugins } from "./graphiql-panel.js";
+import { refreshSavedTokens } from "./graphiql-tokens.js";
 
 interface Asset {
   path: string;
@@ -46,9 +47,13 @@ self.MonacoEnvironment = {
 };
 `;
 
-/** After it: the SQL and Live panels, and GraphiQL started with the page's options and the panels as its plugins. */
+/** After it: saved tokens refreshed (src/http/graphiql-tokens.ts), the SQL and Live panels, and GraphiQL started with the page's options and the panels as its plugins. */
 const start = () => `(function () {
   var options = JSON.parse(document.getElementById("graphiql-options").textContent);
+  if (options.freshTokens) {
+    (${refreshSavedTokens.toString()})(window.localStorage, options.freshTokens);
+    delete options.freshTokens;
+  }
   var plugins = (${graphiqlPlugins.toString()})(globalThis.React, options.endpoint, ${JSON.stringify(STRATEGY_HEADER)});
   YogaGraphiQL.renderYogaGraphiQL(document.querySelector("#root"), Object.assign({}, options, { plugins: plugins }));
 })();

@@ -6,10 +6,11 @@
  * the last operation under eager, batched and lazy and shows statements, rows and time side by side,
  * with bars, and whether the three results are identical.
  *
- * The **Live** tab keeps subscriptions running: GraphiQL runs one operation at a time (running
- * another, in any tab, stops a subscription), so the tab watches each subscription GraphiQL starts
- * on its own connection and lists its events, each with the SQL it ran, while the developer places
- * orders in the other tab: the tour's live step works in one page.
+ * The **Live** tab keeps subscriptions running: GraphiQL runs one operation at a time and will not
+ * even switch tabs while its subscription runs, so the Live tab takes each subscription GraphiQL
+ * starts over: it watches it on its own connection and lists its events, each with the SQL it ran,
+ * and GraphiQL's own run ends at once with a line saying where to look. The developer switches to
+ * the other tab and places orders there: the tour's live step works in one page.
  *
  * `graphiqlPlugins` runs in the browser, not here: src/http/graphiql-assets.ts puts its source into a script,
  * where it gets the React that GraphiQL's bundle exposes. So it must stand alone: no imports, no
@@ -87,14 +88,14 @@ export function graphiqlPlugins(React: ReactLike, endpoint: string, strategyHead
     for (const listener of live.listeners) listener();
   };
 
-  /** Watches a subscription on its own connection: it outlives GraphiQL's, which the next run stops. */
   /** How many subscriptions the tab keeps open: the browser has six connections per server in all. */
   const MAX_WATCHES = 3;
 
-  function watch(stream: Stream) {
+  /** Watches a subscription unless it is watched already; returns its name. */
+  function watch(stream: Stream): string {
     const key = [stream.url, stream.headers.authorization ?? "", stream.headers[strategyHeader] ?? ""].join("\n");
-    if (live.watches.some((w) => w.key === key && w.status === "watching")) return;
-    const name = new URL(stream.url).searchParams.get("operationName") || "subscription";
+    const name = new URL(stream.url).searchParams.get("operationName") || "The subscription";
+    if (live.watches.some((w) => w.key === key && w.status === "watching")) return name;
     const controller = new AbortController();
     const entry: Watch = { name, key, status: "watching", events: [], stop: () => controller.abort() };
     const watching = live.watches.filter((w) => w.status === "watching");
@@ -137,6 +138,7 @@ export function graphiqlPlugins(React: ReactLike, endpoint: string, strategyHead
       entry.status = stopped ? "stopped" : `failed: ${error.message}`;
       changed();
     });
+    return name;
   }
 
   // What the panels show, for a browser test or a curious developer (`shopSqlPanel.report` in the console).
@@ -150,8 +152,20 @@ export function graphiqlPlugins(React: ReactLike, endpoint: string, strategyHead
     const headers = plainHeaders(init?.headers);
     const body = init?.method === "POST" && typeof init.body === "string" ? init.body : undefined;
     const sent = body !== undefined && url.pathname === endpoint ? { body, headers } : undefined;
-    // GraphiQL asks for an event stream for a subscription only (and its stream answers once an event comes).
-    if (url.pathname === endpoint && (headers.accept ?? "").includes("text/event-stream")) watch({ url: url.href, headers });
+    // GraphiQL asks for an event stream for a subscription only: the Live tab takes it over, and
+    // GraphiQL's run ends at once (as a stream of one event), which frees its tabs.
+    if (url.pathname === endpoint && (headers.accept ?? "").includes("text/event-stream")) {
+      const name = watch({ url: url.href, headers });
+      const note = {
+        data: null,
+        extensions: {
+          live: `${name} runs in the LIVE tab (sidebar), which keeps watching while you switch tabs and run other operations.`,
+        },
+      };
+      return new Response(`event: next\ndata: ${JSON.stringify(note)}\n\nevent: complete\ndata:\n\n`, {
+        headers: { "content-type": "text/event-stream" },
+      });
+    }
     const response = await send(input, init);
     const json = (response.headers.get("content-type") ?? "").includes("json");
     // GraphiQL's own schema fetch is not what the developer ran.
@@ -440,7 +454,11 @@ export function graphiqlPlugins(React: ReactLike, endpoint: string, strategyHead
       { className: "shop-sql shop-live" },
       h("div", { className: "graphiql-doc-explorer-title" }, "Live"),
       live.watches.length === 0
-        ? h("p", null, "Run a subscription: it keeps running here while you run other operations, in any tab.")
+        ? h(
+            "p",
+            null,
+            "Run a subscription: it is watched here, on its own connection, while you switch tabs and run other operations.",
+          )
         : null,
       live.watches.map((w, i) =>
         h(

@@ -6,11 +6,12 @@
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { GraphiQLOptions } from "graphql-yoga";
 import { clientAddress, type ServerContext } from "../auth/caller.js";
-import type { Tokens } from "../auth/tokens.js";
+import { LOCAL_ISSUER, type Tokens } from "../auth/tokens.js";
 import type { Config } from "../config.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { DEFAULT_STRATEGY, STRATEGY_HEADER } from "../loading/strategy.js";
 import { graphiqlPage } from "./graphiql-assets.js";
+import type { FreshTokens } from "./graphiql-tokens.js";
 
 /**
  * GraphiQL, served from this package (not a CDN, so it works offline and behind firewalls), with
@@ -80,9 +81,10 @@ export const ADMIN_TOUR = `# This tab is signed in as an admin: the whole shop.
 #
 # 1. Run CustomersAndTheirOrders.
 ${STRATEGY_TOUR}
-# 2. Open the LIVE tab in the sidebar and run WatchOrders:
-#    it keeps watching there. Run PlaceOrder in the
-#    customer tab: the order arrives in LIVE, with the SQL
+# 2. Run WatchOrders: the LIVE tab in the sidebar takes
+#    it over and keeps watching while you switch tabs.
+#    Open LIVE, switch to the customer tab, run
+#    PlaceOrder: the order arrives in LIVE, with the SQL
 #    its event ran.
 
 query CustomersAndTheirOrders {
@@ -133,7 +135,7 @@ export type GraphiQLAuth = { mode: "off" } | { mode: "demo"; tokens: Tokens; pri
  * The options GraphiQL opens with: in demo mode, tabs signed in as the first active customer and as
  * an admin; otherwise one tab, with a place for a token when the server checks them.
  */
-export async function graphiqlOptions(auth: GraphiQLAuth): Promise<GraphiQLOptions> {
+export async function graphiqlOptions(auth: GraphiQLAuth): Promise<GraphiQLOptions & { freshTokens?: FreshTokens }> {
   const base: GraphiQLOptions = { title: "Shop API", shouldPersistHeaders: true };
   const demo = auth.mode === "demo" && auth.tokens.sign ? auth : undefined;
   const [customer, product] = demo
@@ -157,6 +159,13 @@ export async function graphiqlOptions(auth: GraphiQLAuth): Promise<GraphiQLOptio
   ]);
   return {
     ...base,
+    // Saved tabs whose token this server signed with another key, or that expired, get these.
+    freshTokens: {
+      issuer: LOCAL_ISSUER,
+      kid: demo.tokens.keyId ?? "",
+      customer: `Bearer ${customerToken}`,
+      admin: `Bearer ${adminToken}`,
+    },
     defaultQuery: tour,
     // GraphiQL fills the first tab's headers (and a new tab's) from here, not from defaultTabs.
     headers: headers(`Bearer ${customerToken}`),
