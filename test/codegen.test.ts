@@ -30,14 +30,14 @@ describe.runIf(testDatabaseKind === "pglite")("a typed client from graphql-codeg
       env: { PERSISTED_OPERATIONS: "only", PERSISTED_OPERATIONS_FILE: "test/client/generated/persisted-documents.json" },
     });
     server = await listen(shop);
-  }, 120_000);
+  });
   afterAll(async () => {
     await shop?.close();
   });
 
   it("type-checks against the generated types", async () => {
     await expect(run("-p", "test/client/tsconfig.json")).resolves.toBeDefined();
-  }, 60_000);
+  });
 
   it("rejects code that misuses them", async () => {
     copyFileSync(new URL("client/type-error.ts.txt", import.meta.url), new URL("client/generated/must-fail.ts", import.meta.url));
@@ -51,7 +51,7 @@ describe.runIf(testDatabaseKind === "pglite")("a typed client from graphql-codeg
     );
     expect(failed).toMatch(/must-fail\.ts.*TS2322/); // string is not a number
     expect(failed).toMatch(/must-fail\.ts.*TS2339/); // no such field in the query
-  }, 60_000);
+  });
 
   it("gets typed results from a listening server", async () => {
     const { shopClient, customers, placeOrder } = await import("./client/client.js");

@@ -444,7 +444,7 @@ describe.runIf(testDatabaseKind === "postgres")("a database outage of ten second
       await proxy.close();
       await database.drop();
     }
-  }, 60_000);
+  });
 });
 
 function count(codes: string[]) {
@@ -507,5 +507,5 @@ describe.runIf(testDatabaseKind === "postgres" && process.env.TEST_REDIS_URL)("R
       await proxy.close();
       await database.drop();
     }
-  }, 60_000);
+  });
 });

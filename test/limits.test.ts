@@ -499,14 +499,20 @@ describe("persisted operations", () => {
       const byHash = await send(strict, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(trusted) } } });
       expect(dataOf(byHash.body)).toEqual({ products: { totalCount: 0 } });
       const before = statementsSent();
-      for (const body of [
-        { query: "{ products(first: 1) { totalCount } }" },
-        { query: "{ __typename }", extensions: { persistedQuery: { version: 1, sha256Hash: sha256("{ __typename }") } } },
-        { extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } },
-      ]) {
+      for (const [body, code] of [
+        [{ query: "{ products(first: 1) { totalCount } }" }, "CANNOT_SEND_PQ_ID_AND_BODY"],
+        [
+          { query: "{ __typename }", extensions: { persistedQuery: { version: 1, sha256Hash: sha256("{ __typename }") } } },
+          "CANNOT_SEND_PQ_ID_AND_BODY",
+        ],
+        [{ extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } }, "PERSISTED_QUERY_NOT_IN_LIST"],
+        [{ variables: {} }, "PERSISTED_QUERY_ID_REQUIRED"],
+      ] as const) {
         const res = await send(strict, body);
         expect(res.body.data).toBeUndefined();
         expect(res.body.errors?.length).toBe(1);
+        expect([res.status, errorOf(res.body).extensions?.code]).toEqual([400, code]);
+        expect(errorOf(res.body).message).toMatch(/^This server runs only its clients' trusted documents/);
       }
       expect(statementsSent()).toBe(before);
       // The same over WebSocket: the trusted document by its hash (codegen's `sha256:` form too), nothing else.
@@ -518,7 +524,7 @@ describe("persisted operations", () => {
         }
         const arbitrary = await overWebSocket(client, "{ products(first: 1) { totalCount } }");
         expect(arbitrary.data).toBeUndefined();
-        expect(errorOf(arbitrary).message).toBe("PersistedQueryOnly");
+        expect(errorOf(arbitrary).extensions?.code).toBe("CANNOT_SEND_PQ_ID_AND_BODY");
       } finally {
         await client.dispose();
       }

@@ -160,5 +160,5 @@ describe.runIf(testDatabaseKind === "postgres" && redisUrl)("two server instance
       await proxy.close();
       await database.drop();
     }
-  }, 60_000);
+  });
 });

@@ -266,7 +266,7 @@ describe("sums of quantities beyond GraphQL Int (2^31-1)", () => {
       await move(id, "PROCESSING");
       await move(id, "COMPLETED");
     }
-  }, 120_000);
+  });
   afterAll(() => big?.close());
 
   for (const strategy of STRATEGIES) {

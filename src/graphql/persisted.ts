@@ -39,6 +39,11 @@ function usePersistedQueryExtension(): Plugin {
   };
 }
 
+const onlyTrusted = (code: string, what: string) => ({
+  message: `This server runs only its clients' trusted documents (PERSISTED_OPERATIONS=only): ${what}.`,
+  extensions: { code, http: { status: 400 } },
+});
+
 /** The trusted documents, or APQ (seeded with them) when the server also runs other operations. */
 export function persistedOperationPlugins(config: Config, documents: Record<string, string>): Plugin[] {
   const trusted = new Map(Object.entries(documents).map(([hash, document]) => [bareHash(hash), document]));
@@ -48,6 +53,13 @@ export function persistedOperationPlugins(config: Config, documents: Record<stri
       usePersistedOperations({
         getPersistedOperation: (hash) => trusted.get(bareHash(hash)) ?? null,
         allowArbitraryOperations: false,
+        // The plugin's codes, with a sentence that says what to send instead, and 400 (a request
+        // error) for every kind of client: yoga would answer application/json clients 200.
+        customErrors: {
+          persistedQueryOnly: onlyTrusted("CANNOT_SEND_PQ_ID_AND_BODY", "send its hash, not its text"),
+          keyNotFound: onlyTrusted("PERSISTED_QUERY_ID_REQUIRED", "send its hash in extensions.persistedQuery"),
+          notFound: onlyTrusted("PERSISTED_QUERY_NOT_IN_LIST", "this hash names none of them"),
+        },
       }),
     ];
   }

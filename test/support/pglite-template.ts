@@ -28,5 +28,18 @@ export default async function setup(project: TestProject) {
     await db.close();
   }
   project.provide("pgliteTemplate", file);
-  return () => rmSync(dir, { recursive: true, force: true });
+  return () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (project.vitest.state.getFiles().length > 1) process.stdout.write(HINT);
+  };
 }
+
+/** What a newcomer wants next, printed after a whole run. */
+const HINT = `
+One file:        npx vitest run test/orders.test.ts   (add -t "<test name>" for one test)
+${
+  process.env.TEST_DATABASE_URL
+    ? "PostgreSQL too:  this run included it (TEST_DATABASE_URL is set)"
+    : "PostgreSQL too:  TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm test"
+}
+`;

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
  * machine. Tests that start one give themselves more than this, so a slow start fails with the
  * server's output rather than with vitest's bare timeout.
  */
-export const START_TIMEOUT_MS = 45_000;
+export const START_TIMEOUT_MS = 90_000;
 
 export interface ServerProcess {
   child: ChildProcess;

@@ -2,7 +2,7 @@
 import type pg from "pg";
 
 /** Polls `condition` every 10 ms, a bounded number of times; throws if it never holds. */
-export async function waitFor(condition: () => Promise<boolean>, attempts = 1000): Promise<void> {
+export async function waitFor(condition: () => Promise<boolean>, attempts = 5000): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     if (await condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
