@@ -12,6 +12,7 @@ import { Redis } from "ioredis";
 import { createIdentify } from "./auth/viewer.js";
 import { type Config, ConfigError } from "./config.js";
 import { type Database, openDatabase, type PGliteLease, waitForDatabase } from "./db/database.js";
+import type { EmbeddedStart } from "./db/embedded.js";
 import { migrate, pendingMigrations } from "./db/migrate.js";
 import { preloadGraphiQL } from "./http/graphiql-assets.js";
 import { createLifecycle, type Lifecycle } from "./http/lifecycle.js";
@@ -33,6 +34,8 @@ export interface AppOptions {
   pgliteTemplate?: string;
   /** PGlite: an embedded database already open, lent for the app's life (the tests reuse them). */
   pglite?: PGliteLease;
+  /** PGlite: the folder locked and PostgreSQL started before the app's modules loaded (src/server.ts). */
+  pgliteStarted?: EmbeddedStart;
   /** Applies PostgreSQL's pending migrations too (the bench owns its database); PGlite always is. */
   migrate?: boolean;
   /** Records OpenTelemetry spans into this exporter (a test's in-memory one), whatever the configuration. */
@@ -78,6 +81,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pgliteOnThisThread: options.pgliteOnThisThread,
     pgliteTemplate: options.pgliteTemplate,
     pglite: options.pglite,
+    pgliteStarted: options.pgliteStarted,
   });
   try {
     // PostgreSQL is migrated on purpose (`npm run db:migrate`); the embedded database at every start.

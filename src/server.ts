@@ -5,7 +5,6 @@
  * for a mistake of the configuration or the machine; only a bug prints its stack.
  */
 import { createServer } from "node:net";
-import { createApp, shutdownHardMs } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logging.js";
 
@@ -36,7 +35,11 @@ function portRefused(port: number, host: string | undefined, code: string): Conf
 async function main() {
   const config = loadConfig();
   await ensurePortFree(config.port, config.host);
-  const app = await createApp(config);
+  // The embedded database opens its folder on its own thread while the app's modules load.
+  const pgliteStarted =
+    config.database.kind === "pglite" ? (await import("./db/embedded.js")).startEmbedded(config.database) : undefined;
+  const { createApp, shutdownHardMs } = await import("./app.js");
+  const app = await createApp(config, { pgliteStarted });
   const { url, address } = await app.listen().catch((error: NodeJS.ErrnoException) => {
     // Taken between the check and now.
     throw error.code === "EADDRINUSE" || error.code === "EACCES" ? portRefused(config.port, config.host, error.code) : error;

@@ -2,7 +2,7 @@
  * The one place a PrismaClient and its driver adapter are made. Embedded PGlite and PostgreSQL get
  * the same client, the same generated SQL and the same statement recording.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type {
@@ -19,6 +19,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import { ConfigError, type DatabaseConfig } from "../config.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { recordingAdapter } from "../sql/recorder.js";
+import { type EmbeddedStart, lockFolder } from "./embedded.js";
 import { faultOf, startupLine } from "./faults.js";
 import { PGliteThread } from "./pglite-thread.js";
 
@@ -58,85 +59,11 @@ export interface Database {
 }
 
 /**
- * The embedded database is in use by another process: two writers would lose each other's work.
- * `url` is the GraphQL endpoint of the server that holds it, when it has said (see `announce`).
- */
-export class DatabaseInUse extends ConfigError {
-  override name = "DatabaseInUse";
-  constructor(
-    message: string,
-    readonly url?: string,
-  ) {
-    super(message);
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * When a process started, as Linux counts it (clock ticks since boot: field 22 of /proc/<pid>/stat),
- * or undefined where there is no /proc or no such process.
- */
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Field 2, the command name, is in parentheses and may itself hold spaces and parentheses.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Takes the folder's lock file, or refuses naming the process that holds it. The file names the
- * holder's PID and, on Linux, its start time: a lock left by a process that no longer runs (killed,
- * crashed) is taken over, and so is one whose PID now belongs to another process (PIDs are reused,
- * after a reboot in a container all the more). A lock of the older form, the PID alone, is read too.
- */
-function lockFolder(dir: string): { unlock(): void; announce(url: string): void } {
-  // Beside the folder, not in it: the folder is PostgreSQL's own data directory.
-  const file = `${dir.replace(/\/+$/, "")}.lock`;
-  const mine = `${process.pid} ${startTimeOf(process.pid) ?? "-"}`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, mine, { flag: "wx" });
-      return {
-        unlock: () => rmSync(file, { force: true }),
-        // The server that holds it says where it answers, so that a command can ask it instead.
-        announce: (url) => writeFileSync(file, `${mine} ${url}`),
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const [pid = "", recorded, url] = readFileSync(file, "utf8").trim().split(/\s+/);
-      const started = recorded === "-" ? undefined : recorded;
-      // Only a positive PID names a holder: `kill` reads 0 and -n as process groups.
-      const holder = /^\d+$/.test(pid) ? Number(pid) : 0;
-      const running = holder > 0 && holder !== process.pid && isRunning(holder);
-      const now = running ? startTimeOf(holder) : undefined;
-      const reused = started !== undefined && now !== undefined && now !== started;
-      if (running && !reused) {
-        throw new DatabaseInUse(
-          `The embedded database in ${dir} is in use by process ${holder} (a running server?); stop it first, or use PostgreSQL for more than one process.`,
-          url,
-        );
-      }
-      rmSync(file, { force: true });
-    }
-  }
-  throw new DatabaseInUse(`The embedded database in ${dir} could not be locked.`);
-}
-
-/**
  * An embedded database opened by someone else, lent to one Database until it closes: `release` is
  * called instead of closing it (the tests keep migrated ones and reset them between uses).
  */
+export { DatabaseInUse } from "./embedded.js";
+
 export interface PGliteLease {
   client: PGliteThread;
   release(): Promise<void>;
@@ -144,13 +71,13 @@ export interface PGliteLease {
 
 function openPglite(
   config: Extract<DatabaseConfig, { kind: "pglite" }>,
-  options: { onThisThread?: boolean; template?: string; lease?: PGliteLease } = {},
+  options: { onThisThread?: boolean; template?: string; lease?: PGliteLease; started?: EmbeddedStart } = {},
 ) {
-  const { onThisThread = false, template, lease } = options;
-  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
-  const lock = config.dataDir ? lockFolder(config.dataDir) : undefined;
+  const { onThisThread = false, template, lease, started } = options;
+  if (config.dataDir && !started) mkdirSync(config.dataDir, { recursive: true });
+  const lock = started ? started.lock : config.dataDir ? lockFolder(config.dataDir) : undefined;
   // On a worker thread (see pglite-thread.ts); on this one only to measure the difference.
-  const thread = onThisThread ? undefined : (lease?.client ?? new PGliteThread(config.dataDir, template));
+  const thread = started?.thread ?? (onThisThread ? undefined : (lease?.client ?? new PGliteThread(config.dataDir, template)));
   const client =
     thread ?? new PGlite({ dataDir: config.dataDir, ...(template ? { loadDataDir: new Blob([readFileSync(template)]) } : {}) });
   const adapter: SqlDriverAdapterFactory = new PrismaPGlite(client as unknown as PGlite);
@@ -280,11 +207,18 @@ export async function openDatabase(
     pgliteTemplate?: string;
     /** PGlite: an embedded database already open, to use instead of opening one (see PGliteLease). */
     pglite?: PGliteLease;
+    /** PGlite: the folder already locked and PostgreSQL starting on its thread (`startEmbedded`), now the Database's. */
+    pgliteStarted?: EmbeddedStart;
   } = {},
 ): Promise<Database> {
   const driver =
     config.kind === "pglite"
-      ? openPglite(config, { onThisThread: options.pgliteOnThisThread, template: options.pgliteTemplate, lease: options.pglite })
+      ? openPglite(config, {
+          onThisThread: options.pgliteOnThisThread,
+          template: options.pgliteTemplate,
+          lease: options.pglite,
+          started: options.pgliteStarted,
+        })
       : openPostgres(config);
   // Requests share the connections. PGlite has one, so one statement at a time: the others wait
   // in the queue, where their wait is measured apart from their execution (extensions.sql).

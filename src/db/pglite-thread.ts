@@ -133,6 +133,8 @@ export class PGliteThread {
       });
       this.#worker.once("error", reject);
     });
+    // Its first statement gets the failure; until then (the server still loading) it is no crash.
+    this.waitReady.catch(() => undefined);
     this.#worker.on("message", (message: { id?: number; result?: unknown; error?: Record<string, unknown> }) => {
       if (message.id === undefined) return;
       const call = this.#pending.get(message.id);
