@@ -121,18 +121,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   void (async () => {
     for await (const { userId } of revocations) lifecycle.revoke(userId);
   })();
-  // Rate limits are counted in Redis when there is one, so they hold across instances.
-  const rateRedis =
-    config.redisUrl && config.limits.ratePerMinute ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }) : undefined;
-  rateRedis?.on("error", () => undefined);
+  // Rate limits and automatic persisted queries are kept in Redis when there is one, so they hold
+  // across instances. A command Redis does not answer within a second fails (each user has a way
+  // on without it), rather than waiting for Redis to come back.
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 1_000 }) : undefined;
+  redis?.on("error", () => undefined);
   const yoga = createShopServer({
     config,
     prisma: db.prisma,
     rows: db.rows,
     pubsub: events.pubsub,
     identify,
-    rateLimit: createRateLimit(config.limits.ratePerMinute, rateRedis),
+    rateLimit: createRateLimit(config.limits.ratePerMinute, redis),
     persistedOperations,
+    redis,
     logger,
     lifecycle,
     readinessChecks: {
@@ -180,7 +182,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       if (cut) logger.warn({ connections: cut }, `cut ${cut} connections still open after ${config.shutdownGraceMs} ms`);
       await events.close();
       try {
-        await rateRedis?.quit();
+        await redis?.quit();
         await db.close();
       } finally {
         await stopTelemetry?.();

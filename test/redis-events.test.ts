@@ -4,6 +4,8 @@
  * placed through the second. With Redis cut off from one instance, that instance's own
  * subscribers still see what it commits.
  */
+
+import { createHash } from "node:crypto";
 import { createClient } from "graphql-sse";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
@@ -155,6 +157,63 @@ describe.runIf(testDatabaseKind === "postgres" && redisUrl)("two server instance
       await onSecond.return?.();
     } finally {
       for (const client of clients) client.dispose();
+      redis.disconnect();
+      for (const app of apps) await app.close();
+      await proxy.close();
+      await database.drop();
+    }
+  });
+
+  it("share automatic persisted queries: a document registered on one runs by its hash on the other; without Redis, the client sends its text again", async () => {
+    const database = await freshDatabase();
+    const redisAt = new URL(redisUrl!);
+    const proxy = await tcpProxy({ host: redisAt.hostname, port: Number(redisAt.port || 6379) });
+    const env = { DATABASE_URL: database.url, PORT: "0", SEED_DEMO: "0", AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "silent" };
+    const apps: App[] = [];
+    const redis = new Redis(redisUrl!);
+    // A document no earlier run registered: Redis outlives test runs.
+    const query = `query Catalogue { products(first: 2) { totalCount } } # ${Date.now()} ${Math.random()}`;
+    const hash = createHash("sha256").update(query).digest("hex");
+    const persistedQuery = { version: 1, sha256Hash: hash };
+    const send = async (app: App, body: object) => {
+      const response = await app.yoga.fetch("http://shop.test/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as GraphQLResponse<{ products: { totalCount: number } }> };
+    };
+    try {
+      apps.push(await createApp(loadConfig({ ...env, REDIS_URL: redisUrl! })));
+      apps.push(await createApp(loadConfig({ ...env, REDIS_URL: redisUrl! })));
+      apps.push(await createApp(loadConfig({ ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` })));
+      apps.push(await createApp(loadConfig(env)));
+      const [first, second, behindProxy, alone] = apps as [App, App, App, App];
+      await seedShop(first.prisma, { users: 1, products: 3, ordersPerUser: 0, itemsPerOrder: 1 });
+
+      expect((await send(second, { extensions: { persistedQuery } })).status).toBe(404);
+      expect(dataOf((await send(first, { query, extensions: { persistedQuery } })).body)).toEqual({
+        products: { totalCount: 3 },
+      });
+      // The plugin stores what it checked; Redis keeps it for a day.
+      expect(await redis.get(`shop-apq:${hash}`)).toBe(query);
+      expect(await redis.ttl(`shop-apq:${hash}`)).toBeGreaterThan(86_000);
+      expect(dataOf((await send(second, { extensions: { persistedQuery } })).body)).toEqual({ products: { totalCount: 3 } });
+      // An instance without Redis knows only what it was sent itself.
+      const unknown = await send(alone, { extensions: { persistedQuery } });
+      expect([unknown.status, unknown.body.errors?.[0]?.extensions?.code]).toEqual([404, "PERSISTED_QUERY_NOT_FOUND"]);
+
+      // Redis out of reach: the hash alone is unknown, the text with it runs, and nothing fails.
+      await proxy.cut();
+      const cut = await send(behindProxy, { extensions: { persistedQuery } });
+      expect([cut.status, cut.body.errors?.[0]?.extensions?.code]).toEqual([404, "PERSISTED_QUERY_NOT_FOUND"]);
+      expect(dataOf((await send(behindProxy, { query, extensions: { persistedQuery } })).body)).toEqual({
+        products: { totalCount: 3 },
+      });
+      // And this instance now knows it, Redis or not.
+      expect(dataOf((await send(behindProxy, { extensions: { persistedQuery } })).body)).toEqual({ products: { totalCount: 3 } });
+      await proxy.restore();
+    } finally {
       redis.disconnect();
       for (const app of apps) await app.close();
       await proxy.close();

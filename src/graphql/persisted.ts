@@ -2,10 +2,11 @@
  * Persisted operations: the client's trusted documents (PERSISTED_OPERATIONS=only runs nothing
  * else), or automatic persisted queries seeded with them.
  */
-import { useAPQ } from "@graphql-yoga/plugin-apq";
+import { type APQStore, useAPQ } from "@graphql-yoga/plugin-apq";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
 import { GraphQLError } from "graphql";
 import { createLRUCache, type Plugin } from "graphql-yoga";
+import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 
 /**
@@ -44,8 +45,11 @@ const onlyTrusted = (code: string, what: string) => ({
   extensions: { code, http: { status: 400 } },
 });
 
-/** The trusted documents, or APQ (seeded with them) when the server also runs other operations. */
-export function persistedOperationPlugins(config: Config, documents: Record<string, string>): Plugin[] {
+/**
+ * The trusted documents, or APQ (which knows them too) when the server also runs other operations;
+ * with `redis`, a document registered on one instance is known to all.
+ */
+export function persistedOperationPlugins(config: Config, documents: Record<string, string>, redis?: Redis): Plugin[] {
   const trusted = new Map(Object.entries(documents).map(([hash, document]) => [bareHash(hash), document]));
   if (config.persistedOperations.mode === "only") {
     return [
@@ -63,7 +67,34 @@ export function persistedOperationPlugins(config: Config, documents: Record<stri
       }),
     ];
   }
-  const store = createLRUCache<string>({ max: 1000 + trusted.size, ttl: 0 });
-  for (const [hash, document] of trusted) store.set(hash, document);
-  return [usePersistedQueryExtension(), useAPQ({ store })];
+  return [usePersistedQueryExtension(), useAPQ({ store: apqStore(trusted, redis) })];
+}
+
+/** How long Redis keeps a registered document after it was last registered: a day. */
+export const APQ_TTL_SECONDS = 86_400;
+const APQ_KEY = "shop-apq:";
+
+/**
+ * Where registered documents are kept: the trusted ones always; the others in this process (1,000
+ * at most, the most recent) and, with Redis, for every instance, so that a client registers a
+ * document once and not once per instance behind the balancer. The plugin checks a document's hash
+ * before it stores it, so what Redis holds was sent by some client with that very hash. Redis out of
+ * reach costs a round trip, never an answer: a document Redis cannot give is unknown
+ * (PERSISTED_QUERY_NOT_FOUND, and the client sends its text again).
+ */
+function apqStore(trusted: Map<string, string>, redis: Redis | undefined): APQStore {
+  const local = createLRUCache<string>({ max: 1000, ttl: 0 });
+  return {
+    async get(hash) {
+      const known = trusted.get(hash) ?? local.get(hash);
+      if (known !== undefined || !redis) return known;
+      const shared = await redis.get(APQ_KEY + hash).catch(() => null);
+      if (shared !== null) local.set(hash, shared);
+      return shared;
+    },
+    set(hash, document) {
+      local.set(hash, document);
+      redis?.set(APQ_KEY + hash, document, "EX", APQ_TTL_SECONDS).catch(() => undefined);
+    },
+  };
 }

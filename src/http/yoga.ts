@@ -7,6 +7,7 @@
  */
 import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import type { Redis } from "ioredis";
 import { type ServerContext, useCaller } from "../auth/caller.js";
 import type { Identify } from "../auth/viewer.js";
 import type { Config } from "../config.js";
@@ -43,6 +44,8 @@ export interface ShopServerOptions {
   rateLimit: RateLimit;
   /** The trusted documents (hash to document), from PERSISTED_OPERATIONS_FILE. */
   persistedOperations: Record<string, string>;
+  /** Where automatic persisted queries are shared by every instance (REDIS_URL), if anywhere. */
+  redis?: Redis;
   logger: Logger;
   lifecycle: Lifecycle;
   /** What `/ready` asks: the database, and Redis when configured. */
@@ -96,7 +99,7 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
       useBrowserPage("/graphql", config.graphiql),
       // Who is calling, and its rate limit, before anything of the operation is read.
       caller,
-      ...persistedOperationPlugins(config, options.persistedOperations),
+      ...persistedOperationPlugins(config, options.persistedOperations, options.redis),
       useLimits(config.limits),
       ...(config.introspection ? [] : [useNoIntrospection()]),
       useSubscriptions(
