@@ -30,7 +30,19 @@ export const DEFAULT_TIMEOUTS: DatabaseTimeouts = {
 /** Where the data lives: embedded PGlite (a folder, or memory) or a PostgreSQL server. */
 export type DatabaseConfig =
   | { kind: "pglite"; dataDir: string | undefined; label: string; timeouts: DatabaseTimeouts }
-  | { kind: "postgres"; url: string; poolMax: number; label: string; timeouts: DatabaseTimeouts };
+  | {
+      kind: "postgres";
+      url: string;
+      poolMax: number;
+      label: string;
+      timeouts: DatabaseTimeouts;
+      /**
+       * Through PgBouncer in transaction mode (`?pgbouncer=true`, Prisma's own spelling): no session
+       * settings at connect, which PgBouncer refuses; the pooler's server connections carry the
+       * timeouts instead (`connect_query`, see deploy/pgbouncer.ini), which the start checks.
+       */
+      pooler: boolean;
+    };
 
 /** Who may call the API: tokens verified with a secret or a key set, or nobody checked (AUTH=off). */
 export type AuthConfig =
@@ -157,7 +169,10 @@ export function parseDatabaseUrl(
     const parsed = URL.canParse(url) ? new URL(url) : undefined;
     if (!parsed?.hostname) throw new ConfigError(`DATABASE_URL is not a valid PostgreSQL URL. Accepted: ${ACCEPTED_URLS}.`);
     const host = `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
-    return { kind: "postgres", url, poolMax, label: `PostgreSQL at ${host}`, timeouts };
+    const pooler = parsed.searchParams.get("pgbouncer") === "true";
+    parsed.searchParams.delete("pgbouncer");
+    const label = `PostgreSQL at ${host}${pooler ? " through PgBouncer" : ""}`;
+    return { kind: "postgres", url: pooler ? parsed.href : url, poolMax, label, timeouts, pooler };
   }
   throw new ConfigError(`DATABASE_URL has an unsupported form. Accepted: ${ACCEPTED_URLS}.`);
 }

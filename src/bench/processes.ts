@@ -4,7 +4,7 @@
  * CPU and its memory, and PostgreSQL's. Linux only.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -194,4 +194,25 @@ export async function ensureDatabase(url: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * deploy/pgbouncer.ini with its placeholders filled in, written to `dir` with a users file, for a
+ * PgBouncer on 127.0.0.1:`port` in front of the database `databaseUrl` names (which its clients
+ * call `shop`); returns how to start it in the foreground. PgBouncer will not run as root: as root
+ * it is started as the database's own system user, `postgres`.
+ */
+export function pgbouncerFiles(databaseUrl: string, port: number, dir: string): { command: string; args: string[] } {
+  const target = new URL(databaseUrl);
+  const ini = readFileSync(new URL("../../deploy/pgbouncer.ini", import.meta.url), "utf8")
+    .replaceAll("@PG_HOST@", target.hostname)
+    .replaceAll("@PG_PORT@", target.port || "5432")
+    .replaceAll("@PG_DB@", decodeURIComponent(target.pathname.slice(1)))
+    .replaceAll("@LISTEN_PORT@", String(port))
+    .replaceAll("@DIR@", dir);
+  writeFileSync(join(dir, "pgbouncer.ini"), ini);
+  writeFileSync(join(dir, "users.txt"), `"${decodeURIComponent(target.username || "postgres")}" ""\n`);
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) chmodSync(dir, 0o777);
+  return { command: "pgbouncer", args: [...(asRoot ? ["-u", "postgres"] : []), join(dir, "pgbouncer.ini")] };
 }

@@ -107,10 +107,13 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
     max: config.poolMax,
     // A request waits this long for a connection (or for a server that does not answer) and no more.
     connectionTimeoutMillis: timeouts.poolMs,
-    statement_timeout: timeouts.statementMs,
-    // The server cancels a slow statement; this catches a server that stopped answering at all.
+    // PostgreSQL cancels a slow statement, and ends a transaction left idle; through PgBouncer the
+    // pooler's connections carry these settings (checkPoolerTimeouts).
+    ...(config.pooler
+      ? {}
+      : { statement_timeout: timeouts.statementMs, idle_in_transaction_session_timeout: timeouts.transactionMs }),
+    // This catches a server that stopped answering at all.
     query_timeout: timeouts.statementMs + 1_000,
-    idle_in_transaction_session_timeout: timeouts.transactionMs,
     keepAlive: true,
   });
   let closing = false;
@@ -267,8 +270,10 @@ export async function waitForDatabase(
   for (let pause = 250; ; pause = Math.min(pause * 2, 2_000)) {
     try {
       await db.prisma.$queryRaw`SELECT 1`;
+      if (db.config.kind === "postgres" && db.config.pooler) await checkPoolerTimeouts(db);
       return;
     } catch (error) {
+      if (error instanceof ConfigError) throw error;
       const fault = faultOf(error);
       if (!fault) throw error;
       const curable = fault.kind !== "DatabaseDoesNotExist" && fault.kind !== "DatabaseAccessDenied";
@@ -279,4 +284,27 @@ export async function waitForDatabase(
       await sleep(pause);
     }
   }
+}
+
+/**
+ * Through PgBouncer the server cannot set its timeouts per connection (PgBouncer refuses startup
+ * parameters, and a `SET` would stay on a connection other clients get next): the pooler sets them
+ * on its own connections (`connect_query`). A pooler that does not would let a statement run
+ * forever, so the start refuses, saying what to set.
+ */
+async function checkPoolerTimeouts(db: Database): Promise<void> {
+  const { statementMs, transactionMs } = db.config.timeouts;
+  const wanted = { statement_timeout: statementMs, idle_in_transaction_session_timeout: transactionMs };
+  const rows = await db.rows<{ name: keyof typeof wanted; setting: string }>(
+    "SELECT name, setting FROM pg_settings WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout')",
+  );
+  const wrong = rows.filter((row) => Number(row.setting) !== wanted[row.name]);
+  if (wrong.length === 0) return;
+  const connectQuery = Object.entries(wanted)
+    .map(([name, ms]) => `SET ${name} = ${ms}`)
+    .join("; ");
+  throw new ConfigError(
+    `${db.config.label}: its connections run with ${wrong.map((row) => `${row.name}=${row.setting}`).join(", ")}; ` +
+      `set connect_query = '${connectQuery}' for this database in pgbouncer.ini (as deploy/pgbouncer.ini does).`,
+  );
 }
