@@ -14,6 +14,7 @@ import { type Config, ConfigError } from "./config.js";
 import { type Database, openDatabase, type PGliteLease, waitForDatabase } from "./db/database.js";
 import type { EmbeddedStart } from "./db/embedded.js";
 import { migrate, pendingMigrations } from "./db/migrate.js";
+import { RecentWriters } from "./db/replicas.js";
 import { preloadGraphiQL } from "./http/graphiql-assets.js";
 import { createLifecycle, type Lifecycle } from "./http/lifecycle.js";
 import { createHttpServer, type SocketTimeouts } from "./http/server.js";
@@ -82,6 +83,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     pgliteTemplate: options.pgliteTemplate,
     pglite: options.pglite,
     pgliteStarted: options.pgliteStarted,
+    replicas: config.replicas,
   });
   try {
     // PostgreSQL is migrated on purpose (`npm run db:migrate`); the embedded database at every start.
@@ -135,6 +137,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     rateLimit: createRateLimit(config.limits.ratePerMinute, redis),
     persistedOperations,
     redis,
+    ...(db.replicas
+      ? { recentWriters: new RecentWriters(config.replicas.maxLagMs, redis), replicaStatus: () => db.replicas!.status() }
+      : {}),
     logger,
     lifecycle,
     readinessChecks: {

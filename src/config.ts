@@ -105,6 +105,11 @@ export interface Config {
   logFormat: "json" | "pretty";
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   database: DatabaseConfig;
+  /**
+   * Streaming replicas of a PostgreSQL primary (DATABASE_REPLICA_URLS) that queries read from, and
+   * how far behind one may be before it is skipped (DATABASE_REPLICA_MAX_LAG_MS).
+   */
+  replicas: { databases: Extract<DatabaseConfig, { kind: "postgres" }>[]; maxLagMs: number };
   auth: AuthConfig;
   limits: Limits;
   /** Attach the SQL each request ran to its response (`extensions.sql`); in production, admins only. */
@@ -317,6 +322,29 @@ export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): Databa
   });
 }
 
+/** DATABASE_REPLICA_URLS: PostgreSQL URLs (comma-separated), each with the primary's pool size and timeouts. */
+function parseReplicas(env: NodeJS.ProcessEnv, primary: DatabaseConfig): Config["replicas"] {
+  const maxLagMs = parseInteger(env, "DATABASE_REPLICA_MAX_LAG_MS", 1_000, 0, 3_600_000);
+  const urls = (env.DATABASE_REPLICA_URLS ?? "")
+    .split(",")
+    .map((url) => url.trim())
+    .filter(Boolean);
+  if (urls.length === 0) return { databases: [], maxLagMs };
+  if (primary.kind !== "postgres") {
+    throw new ConfigError("DATABASE_REPLICA_URLS needs DATABASE_URL to name their PostgreSQL primary (postgresql://…).");
+  }
+  const databases = urls.map((url, i) => {
+    const replica = url.startsWith("postgres") ? parseDatabaseUrl(url, primary.poolMax, primary.timeouts) : undefined;
+    if (replica?.kind !== "postgres") {
+      throw new ConfigError(
+        `DATABASE_REPLICA_URLS: replica ${i + 1} is not a PostgreSQL URL (postgresql://user@host:port/database).`,
+      );
+    }
+    return { ...replica, label: `replica ${i + 1} (${replica.label})` };
+  });
+  return { databases, maxLagMs };
+}
+
 /** Reads and checks the whole configuration; throws ConfigError on the first mistake. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === "production";
@@ -337,6 +365,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFormat,
     logLevel: logLevel as Config["logLevel"],
     database,
+    replicas: parseReplicas(env, database),
     auth: parseAuth(env, production),
     limits: {
       depth: parseInteger(env, "MAX_DEPTH", 12, 1, 100),

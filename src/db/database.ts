@@ -22,6 +22,7 @@ import { recordingAdapter } from "../sql/recorder.js";
 import { type EmbeddedStart, lockFolder } from "./embedded.js";
 import { faultOf, startupLine } from "./faults.js";
 import { PGliteThread } from "./pglite-thread.js";
+import { ReplicaSet } from "./replicas.js";
 
 /** What a multi-statement script runs against inside one transaction. */
 export interface ScriptTransaction {
@@ -55,6 +56,8 @@ export interface Database {
   dump?(): Promise<Uint8Array>;
   /** PGlite in a folder: records in its lock where the server holding it answers (see DatabaseInUse). */
   announce?(url: string): void;
+  /** PostgreSQL with DATABASE_REPLICA_URLS: the replicas, their health and lag (src/db/replicas.ts). */
+  readonly replicas?: ReplicaSet;
   close(): Promise<void>;
 }
 
@@ -120,7 +123,7 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
   // An idle connection that the server drops (a restart, a failover) must not crash the process:
   // the pool replaces it on the next checkout. Once we are closing, such errors are expected.
   pool.on("error", (error) => {
-    if (!closing) console.error(`[shop-api] idle PostgreSQL connection lost: ${error.message}`);
+    if (!closing) console.error(`[shop-api] idle connection to ${config.label} lost: ${error.message}`);
   });
   const adapter: SqlDriverAdapterFactory = new PrismaPg(pool);
   return {
@@ -212,6 +215,8 @@ export async function openDatabase(
     pglite?: PGliteLease;
     /** PGlite: the folder already locked and PostgreSQL starting on its thread (`startEmbedded`), now the Database's. */
     pgliteStarted?: EmbeddedStart;
+    /** PostgreSQL: streaming replicas of this primary that requests' reads may go to (see src/db/replicas.ts). */
+    replicas?: { databases: Extract<DatabaseConfig, { kind: "postgres" }>[]; maxLagMs: number };
   } = {},
 ): Promise<Database> {
   const driver =
@@ -225,10 +230,43 @@ export async function openDatabase(
       : openPostgres(config);
   // Requests share the connections. PGlite has one, so one statement at a time: the others wait
   // in the queue, where their wait is measured apart from their execution (extensions.sql).
-  const adapter = recordingAdapter(driver.adapter, {
+  const replicaConfigs = config.kind === "postgres" ? (options.replicas?.databases ?? []) : [];
+  const primary = recordingAdapter(driver.adapter, {
     slots: config.kind === "postgres" ? config.poolMax : 1,
     waitMs: config.timeouts.poolMs,
+    ...(replicaConfigs.length ? { database: "primary" } : {}),
   });
+  // With replicas, each has its own pool and queue; one set watches them, and every connection
+  // Prisma or the loaders make routes a query's reads through it.
+  const replicaDrivers = replicaConfigs.map(openPostgres);
+  const replicaAdapters = replicaDrivers.map((replica, i) =>
+    recordingAdapter(replica.adapter, {
+      slots: replicaConfigs[i]!.poolMax,
+      waitMs: config.timeouts.poolMs,
+      database: `replica ${i + 1}`,
+    }),
+  );
+  const replicas = replicaConfigs.length
+    ? new ReplicaSet(
+        await primary.connect(),
+        await Promise.all(
+          replicaAdapters.map(async (replica, i) => ({ name: `replica ${i + 1}`, conn: await replica.connect() })),
+        ),
+        options.replicas!.maxLagMs,
+      )
+    : undefined;
+  const adapter: SqlDriverAdapterFactory = replicas
+    ? new Proxy(primary, {
+        get(obj, prop, receiver) {
+          if (prop === "connect") {
+            return async () => replicas.router(await obj.connect(), await Promise.all(replicaAdapters.map((r) => r.connect())));
+          }
+          const value = Reflect.get(obj, prop, receiver);
+          return typeof value === "function" ? value.bind(obj) : value;
+        },
+      })
+    : primary;
+  if (replicas) void replicas.check();
   const prisma = new PrismaClient({
     // Outermost, so that the SQL recorded (and shown in extensions.sql) is the SQL that ran.
     adapter: new Proxy(adapter, {
@@ -250,8 +288,11 @@ export async function openDatabase(
     scriptTransaction: driver.scriptTransaction,
     ...("dump" in driver ? { dump: driver.dump as () => Promise<Uint8Array> } : {}),
     ...("announce" in driver ? { announce: driver.announce as (url: string) => void } : {}),
+    ...(replicas ? { replicas } : {}),
     async close() {
+      replicas?.close();
       await prisma.$disconnect();
+      await Promise.all(replicaDrivers.map((replica) => replica.close()));
       await driver.close();
     },
   };

@@ -7,6 +7,7 @@ import { setMaxListeners } from "node:events";
 import type { ExecutionResult } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Viewer } from "../auth/viewer.js";
+import type { ReplicaStatus } from "../db/replicas.js";
 import { ShopError } from "../errors.js";
 import { limitExceeded } from "../limits/index.js";
 import type { Logger } from "../logging.js";
@@ -224,7 +225,14 @@ async function probe(check: Check, timeoutMs: number): Promise<string | undefine
  * unavailable, never why: the reason (a host, a port, a driver message) is for the operator, in
  * the log, once when a dependency fails and once when it is back.
  */
-export function useHealth(checks: Record<string, Check>, lifecycle: Lifecycle, timeoutMs: number, logger: Logger): Plugin {
+export function useHealth(
+  checks: Record<string, Check>,
+  lifecycle: Lifecycle,
+  timeoutMs: number,
+  logger: Logger,
+  /** Read replicas' state, shown in the body: a replica down or lagging makes reads use the primary, not the instance unready. */
+  replicas?: () => ReplicaStatus[],
+): Plugin {
   const failing = new Set<string>();
   const note = (name: string, failure: string | undefined) => {
     if (failure && !failing.has(name))
@@ -262,6 +270,7 @@ export function useHealth(checks: Record<string, Check>, lifecycle: Lifecycle, t
         json(fetchAPI, ready ? 200 : 503, {
           status: ready ? "ready" : "unavailable",
           ...results,
+          ...(replicas ? { replicas: replicas() } : {}),
           subscriptions: lifecycle.openSubscriptions,
         }),
       );

@@ -12,12 +12,14 @@ import { type ServerContext, useCaller } from "../auth/caller.js";
 import type { Identify } from "../auth/viewer.js";
 import type { Config } from "../config.js";
 import type { Rows } from "../db/database.js";
+import type { RecentWriters, ReplicaStatus } from "../db/replicas.js";
 import { maskError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { type Context, createContext } from "../graphql/context.js";
 import { useNoIntrospection } from "../graphql/introspection.js";
 import { useJit } from "../graphql/jit.js";
 import { persistedOperationPlugins } from "../graphql/persisted.js";
+import { useReadReplicas } from "../graphql/replicas.js";
 import { schema } from "../graphql/schema/index.js";
 import { useSqlRecorder } from "../graphql/sql-extension.js";
 import { boundLists, useBudget } from "../limits/budget.js";
@@ -46,6 +48,10 @@ export interface ShopServerOptions {
   persistedOperations: Record<string, string>;
   /** Where automatic persisted queries are shared by every instance (REDIS_URL), if anywhere. */
   redis?: Redis;
+  /** With read replicas: who wrote lately, whose queries read from the primary (src/graphql/replicas.ts). */
+  recentWriters?: RecentWriters;
+  /** With read replicas: their state, for /ready's body. */
+  replicaStatus?: () => ReplicaStatus[];
   logger: Logger;
   lifecycle: Lifecycle;
   /** What `/ready` asks: the database, and Redis when configured. */
@@ -88,7 +94,13 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
     plugins: [
       // The request's span around everything else, when traces are recorded.
       ...(tracing() ? [useTelemetry()] : []),
-      useHealth(options.readinessChecks, options.lifecycle, config.database.timeouts.poolMs, options.logger),
+      useHealth(
+        options.readinessChecks,
+        options.lifecycle,
+        config.database.timeouts.poolMs,
+        options.logger,
+        options.replicaStatus,
+      ),
       useRequestLog(options.logger),
       useBodyLimit(config.limits.bodyBytes),
       useBatchLimit(config.limits.batch),
@@ -114,6 +126,7 @@ export function createShopServer(options: ShopServerOptions): ShopServer {
       // the executor's other plugins, so that it races the execution they set up.
       useBudget({ timeoutMs: config.limits.requestTimeoutMs, shutdown: options.lifecycle.graceOver }),
       useSqlRecorder(config, options.logger),
+      ...(options.recentWriters ? [useReadReplicas(options.recentWriters)] : []),
     ],
     renderGraphiQL,
     // The root leads to GraphiQL, or says where the API is (src/http/browser-page.ts).

@@ -50,6 +50,8 @@ export interface RecordedStatement {
   durationMs: number;
   /** What caused it; absent for work outside any field (none today). */
   cause?: StatementCause;
+  /** Which database ran it, where there are several (`primary`, `replica 1`, …: DATABASE_REPLICA_URLS). */
+  database?: string;
 }
 
 /** How a statement went, from the recording adapter to the recorder. */
@@ -60,6 +62,7 @@ interface Sent {
   askedAt: number;
   startedAt: number;
   rows: number;
+  database?: string;
 }
 
 /**
@@ -101,6 +104,12 @@ export class SqlRecorder {
   readonly inFlight: LimitFunction;
   /** Whether statements are traced to their causes: when the SQL is shown, or spans are recorded. */
   readonly tracesCauses: boolean;
+  /**
+   * Where this request's reads may go: `replica` once it is known to be a query whose caller wrote
+   * nothing lately (src/graphql/replicas.ts); writes, transactions and everything else stay on the
+   * primary.
+   */
+  readFrom: "primary" | "replica" = "primary";
 
   /**
    * `limit`: the statements one request may run; the next one is refused before it is sent.
@@ -143,7 +152,7 @@ export class SqlRecorder {
     }
   }
 
-  record({ sql, params, cause, askedAt, startedAt, rows }: Sent): void {
+  record({ sql, params, cause, askedAt, startedAt, rows, database }: Sent): void {
     const statement: RecordedStatement = {
       sql,
       rows,
@@ -153,6 +162,7 @@ export class SqlRecorder {
     };
     if (this.explain === "params") statement.params = params.map(jsonSafe);
     if (cause) statement.cause = cause;
+    if (database) statement.database = database;
     this.statements.push(statement);
   }
 
@@ -175,6 +185,8 @@ export interface StatementQueueOptions {
   slots: number;
   /** How long a statement may wait for a slot before its request gets SERVICE_UNAVAILABLE. */
   waitMs: number;
+  /** The database's name in the record, where there are several. */
+  database?: string;
 }
 
 /** The request a statement belongs to, and what in it caused the statement. */
@@ -201,6 +213,11 @@ export function statementsSent(): number {
  */
 export function withSqlRecorder<T>(recorder: SqlRecorder, fn: () => T): T {
   return storage.run({ recorder, cause: storage.getStore()?.cause }, fn);
+}
+
+/** Where the statement about to be sent may read from: its request's choice, else the primary. */
+export function currentReadFrom(): "primary" | "replica" {
+  return storage.getStore()?.recorder.readFrom ?? "primary";
 }
 
 /** A GraphQL response path as a string: `users.edges.0.node.orders`, or without list indexes. */
@@ -244,7 +261,7 @@ type Sharing = { queue: PQueue; waitMs: number } | "in-transaction" | undefined;
  * nothing waits: the transaction already holds its connection, and holding its statements back
  * could deadlock against the request's own statements outside it.
  */
-function recordQueries<Q extends SqlQueryable>(target: Q, sharing: Sharing): Q {
+function recordQueries<Q extends SqlQueryable>(target: Q, sharing: Sharing, database?: string): Q {
   const send = async <R>(query: SqlQuery, run: () => Promise<R>, rowsOf: (result: R) => number): Promise<R> => {
     const scope = storage.getStore();
     if (!scope) {
@@ -269,7 +286,7 @@ function recordQueries<Q extends SqlQueryable>(target: Q, sharing: Sharing): Q {
             },
           )
         : await run();
-      recorder.record({ sql: query.sql, params: query.args, cause, askedAt, startedAt, rows: rowsOf(result) });
+      recorder.record({ sql: query.sql, params: query.args, cause, askedAt, startedAt, rows: rowsOf(result), database });
       return result;
     };
     if (sharing === "in-transaction") return once();
@@ -313,7 +330,11 @@ function recordQueries<Q extends SqlQueryable>(target: Q, sharing: Sharing): Q {
       }
       if (prop === "startTransaction") {
         return async (...args: Parameters<SqlDriverAdapter["startTransaction"]>) =>
-          recordQueries<Transaction>(await (obj as unknown as SqlDriverAdapter).startTransaction(...args), "in-transaction");
+          recordQueries<Transaction>(
+            await (obj as unknown as SqlDriverAdapter).startTransaction(...args),
+            "in-transaction",
+            database,
+          );
       }
       return typeof value === "function" ? value.bind(obj) : value;
     },
@@ -329,7 +350,7 @@ export function recordingAdapter<F extends SqlDriverAdapterFactory>(factory: F, 
   return new Proxy(factory, {
     get(obj, prop, receiver) {
       if (prop === "connect") {
-        return async () => recordQueries(await obj.connect(), sharing);
+        return async () => recordQueries(await obj.connect(), sharing, options?.database);
       }
       const value = Reflect.get(obj, prop, receiver);
       return typeof value === "function" ? value.bind(obj) : value;
