@@ -6,11 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp } from "../src/app.js";
+import { CAN_START_CLUSTERS, type StreamingPair, startStreamingPair } from "../src/bench/standby.js";
 import { loadConfig } from "../src/config.js";
 import type { ReplicaStatus } from "../src/db/replicas.js";
 import { seedShop } from "../src/db/seed.js";
 import { type GraphQLResponse, TEST_SECRET, testDatabaseKind, testToken } from "./support/shop.js";
-import { CAN_START_CLUSTERS, type StreamingPair, startStreamingPair } from "./support/standby.js";
 import { waitFor } from "./support/wait.js";
 
 const LIST = "{ products(first: 100) { edges { node { name } } } }";

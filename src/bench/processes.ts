@@ -199,12 +199,23 @@ export async function ensureDatabase(url: string): Promise<void> {
 /**
  * deploy/pgbouncer.ini with its placeholders filled in, written to `dir` with a users file, for a
  * PgBouncer on 127.0.0.1:`port` in front of the database `databaseUrl` names (which its clients
- * call `shop`); returns how to start it in the foreground. PgBouncer will not run as root: as root
+ * call `shop`) and, given one, the same database on a replica (`shop_replica`); returns how to start it in the foreground. PgBouncer will not run as root: as root
  * it is started as the database's own system user, `postgres`.
  */
-export function pgbouncerFiles(databaseUrl: string, port: number, dir: string): { command: string; args: string[] } {
+export function pgbouncerFiles(
+  databaseUrl: string,
+  port: number,
+  dir: string,
+  replicaUrl?: string,
+): { command: string; args: string[] } {
   const target = new URL(databaseUrl);
-  const ini = readFileSync(new URL("../../deploy/pgbouncer.ini", import.meta.url), "utf8")
+  const replica = replicaUrl ? new URL(replicaUrl) : undefined;
+  let ini = readFileSync(new URL("../../deploy/pgbouncer.ini", import.meta.url), "utf8");
+  // Without a replica, its line goes.
+  ini = replica
+    ? ini.replaceAll("@REPLICA_HOST@", replica.hostname).replaceAll("@REPLICA_PORT@", replica.port || "5432")
+    : ini.replace(/^shop_replica = .*\n/m, "");
+  ini = ini
     .replaceAll("@PG_HOST@", target.hostname)
     .replaceAll("@PG_PORT@", target.port || "5432")
     .replaceAll("@PG_DB@", decodeURIComponent(target.pathname.slice(1)))

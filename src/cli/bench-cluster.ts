@@ -1,20 +1,21 @@
 /**
- * `npm run bench:cluster -- --database postgresql://postgres@127.0.0.1:5432/shop_cluster [--node 26|current]`
+ * `npm run bench:cluster [-- --node 26|current] [--seconds 5]`
  *
- * Several instances as a shop runs them, as real processes on loopback ports: three built servers
- * (`node dist/src/server.js`, production settings) sharing Redis, behind HAProxy with
- * deploy/haproxy.cfg as shipped, on PostgreSQL through PgBouncer in transaction mode with
- * deploy/pgbouncer.ini (its placeholders filled in). The database is its own: created when
- * missing, emptied and seeded by this program.
+ * Several instances as a shop runs them, as real processes on loopback ports: a PostgreSQL primary
+ * and a streaming replica of it (clusters of its own: initdb, pg_basebackup -R), PgBouncer in
+ * transaction mode in front of both (deploy/pgbouncer.ini, its placeholders filled in), three built
+ * servers (`node dist/src/server.js`, production settings) sharing Redis and reading from the
+ * replica, behind HAProxy with deploy/haproxy.cfg as shipped.
  *
- * It prints, side by side in one run: `users(first: 10) → orders → items → product` through the
- * balancer with 1, 2 and 3 instances in rotation (HAProxy's runtime API takes them out), and one
- * instance straight to PostgreSQL; then a rolling restart under load: each instance in turn gets
- * SIGTERM and comes back while clients send queries and orders through the balancer and SSE
- * subscribers watch new orders. Requests sent, answered, retried (only where the answer said
- * `retryable`) and failed (must be 0); orders acknowledged against the rows in the database
- * (none lost, none doubled); each subscriber's reconnects and events. Bounded: about a minute and
- * a half, and it stops everything it started.
+ * It prints, side by side in one run: `users(first: 10) → orders → items → product` straight to
+ * PostgreSQL, through PgBouncer, with reads on the replica, and through the balancer with 1, 2 and 3
+ * instances in rotation (HAProxy's runtime API takes them out), with the statements a request ran
+ * on each database; then a rolling restart under load: each instance in turn gets SIGTERM and comes
+ * back while clients send queries and orders through the balancer and SSE subscribers watch new
+ * orders. Requests sent, answered, retried (only where the answer said `retryable`) and failed (must
+ * be 0); orders acknowledged against the rows in the database (none lost, none doubled); each
+ * subscriber's reconnects and events. Exits 1 if any of those fails. Bounded: about a minute, five
+ * at most, and it stops everything it started.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -25,18 +26,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { createApp } from "../app.js";
 import { createTokens } from "../auth/tokens.js";
-import { childProcesses, ensureDatabase, freePort, nodeBinary, pgbouncerFiles, waitUntilUp } from "../bench/processes.js";
+import { childProcesses, freePort, nodeBinary, pgbouncerFiles, waitUntilUp } from "../bench/processes.js";
+import { CAN_START_CLUSTERS, type StreamingPair, startStreamingPair } from "../bench/standby.js";
 import { loadConfig } from "../config.js";
 import { resetShop, seedShop } from "../db/seed.js";
 
-const { values } = parseArgs({
-  options: { database: { type: "string" }, node: { type: "string" }, seconds: { type: "string", default: "5" } },
-});
-const DATABASE = values.database ?? "";
-if (!/^postgres(ql)?:\/\//.test(DATABASE)) {
-  console.error(
-    "Usage: npm run bench:cluster -- --database postgresql://postgres@127.0.0.1:5432/shop_cluster [--node 26|current]",
-  );
+const { values } = parseArgs({ options: { node: { type: "string" }, seconds: { type: "string", default: "5" } } });
+if (!CAN_START_CLUSTERS) {
+  console.error("bench:cluster starts PostgreSQL clusters of its own: initdb and pg_basebackup (pg_config --bindir) are needed.");
   process.exit(2);
 }
 const SECONDS = Number(values.seconds);
@@ -45,6 +42,9 @@ const NODE_VERSION = spawnSync(NODE, ["--version"], { encoding: "utf8" }).stdout
 const { startChild, exit } = childProcesses(NODE);
 const SECRET = "bench-cluster-secret-of-at-least-32-characters";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+/** The primary and its replica, started by this program (see src/bench/standby.ts). */
+let pair: StreamingPair | undefined;
+let DATABASE = "";
 const ROOT = new URL("../..", import.meta.url);
 const Q1 = `{ users(first: 10) { edges { node { id name email orders { id status createdAt items { quantity unitPrice product { id name } } } } } } }`;
 const USERS = 20;
@@ -85,7 +85,6 @@ async function listening(port: number, child: ChildProcess): Promise<void> {
 }
 
 async function seed(): Promise<void> {
-  await ensureDatabase(DATABASE);
   const config = loadConfig({
     DATABASE_URL: DATABASE,
     SEED_DEMO: "0",
@@ -106,7 +105,7 @@ async function seed(): Promise<void> {
 }
 
 function startPgbouncer(dir: string, port: number): ChildProcess {
-  const { command, args } = pgbouncerFiles(DATABASE, port, dir);
+  const { command, args } = pgbouncerFiles(DATABASE, port, dir, pair!.replicaUrl);
   return startTool("pgbouncer", command, args);
 }
 
@@ -116,12 +115,15 @@ interface Instance {
   child: ChildProcess;
 }
 
-function startInstance(name: string, port: number, databaseUrl: string): Instance {
+function startInstance(name: string, port: number, databaseUrl: string, replicaUrl?: string): Instance {
   const child = startChild(name, "dist/src/server.js", {
     NODE_ENV: "production",
     HOST: "127.0.0.1",
     PORT: String(port),
     DATABASE_URL: databaseUrl,
+    ...(replicaUrl ? { DATABASE_REPLICA_URLS: replicaUrl } : {}),
+    // The admin's responses say where each statement ran.
+    SQL_EXPLAIN: "1",
     DATABASE_POOL_MAX: "5",
     REDIS_URL,
     AUTH_JWT_SECRET: SECRET,
@@ -163,7 +165,11 @@ async function until(what: string, condition: () => Promise<boolean>, ms = 60_00
 
 interface Answer {
   status: number;
-  body?: { data?: Record<string, unknown> | null; errors?: { extensions?: { code?: string; retryable?: boolean } }[] };
+  body?: {
+    data?: Record<string, unknown> | null;
+    errors?: { extensions?: { code?: string; retryable?: boolean } }[];
+    extensions?: { sql?: { statements?: { database?: string }[] } };
+  };
   socketError?: string;
 }
 
@@ -185,20 +191,32 @@ async function post(url: string, body: object, headers: Record<string, string>):
 async function throughput(url: string, headers: Record<string, string>, clients: number, seconds: number) {
   const latencies: number[] = [];
   let failed = 0;
+  // Where the statements of the last answer ran, from its extensions.sql.
+  let databases: Record<string, number> = {};
   const until = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < until) {
         const started = performance.now();
         const answer = await post(url, { query: Q1 }, headers);
-        if (answer.status === 200 && !answer.body?.errors) latencies.push(performance.now() - started);
-        else failed++;
+        if (answer.status === 200 && !answer.body?.errors) {
+          latencies.push(performance.now() - started);
+          databases = {};
+          for (const statement of answer.body?.extensions?.sql?.statements ?? []) {
+            const name = statement.database ?? "primary";
+            databases[name] = (databases[name] ?? 0) + 1;
+          }
+        } else failed++;
       }
     }),
   );
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return { perSecond: latencies.length / seconds, p50: at(0.5), p99: at(0.99), failed };
+  const statements = Object.entries(databases)
+    .map(([name, count]) => `${count} on the ${name.replace(/ 1$/, "")}`)
+    .join(", ");
+  const readsOn = Object.keys(databases).some((name) => name.startsWith("replica")) ? "replica" : "primary";
+  return { perSecond: latencies.length / seconds, p50: at(0.5), p99: at(0.99), failed, statements, readsOn };
 }
 
 /** An SSE subscriber to orderCreated that reconnects whenever its stream ends, as the README tells clients to. */
@@ -254,30 +272,34 @@ async function main(): Promise<void> {
   console.error("building (npm run build) …");
   const build = spawnSync("npm", ["run", "build"], { encoding: "utf8", timeout: 300_000 });
   if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+  console.error("starting a PostgreSQL primary and a streaming replica …");
+  pair = await startStreamingPair();
+  DATABASE = pair.primaryUrl;
   console.error("seeding …");
   await seed();
 
   const dir = mkdtempSync(join(tmpdir(), "shop-cluster-"));
   try {
-    const [bouncerPort, lbPort, directPort, ...apiPorts] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
-    const bouncer = startPgbouncer(dir, bouncerPort);
-    await listening(bouncerPort, bouncer);
+    const [bouncerPort, lbPort, directPort, pooledPort, ...apiPorts] = await Promise.all(
+      Array.from({ length: 7 }, () => freePort()),
+    );
+    const bouncer = startPgbouncer(dir, bouncerPort!);
+    await listening(bouncerPort!, bouncer);
     const throughBouncer = new URL(DATABASE);
     throughBouncer.host = `127.0.0.1:${bouncerPort}`;
     // deploy/pgbouncer.ini names the database `shop` for its clients, whatever it is called behind it.
     throughBouncer.pathname = "/shop";
     throughBouncer.searchParams.set("pgbouncer", "true");
+    const replicaThroughBouncer = new URL(throughBouncer);
+    replicaThroughBouncer.pathname = "/shop_replica";
 
-    const instances = apiPorts.map((port, i) => startInstance(`api${i + 1}`, port!, throughBouncer.href));
+    const instances = apiPorts.map((port, i) =>
+      startInstance(`api${i + 1}`, port!, throughBouncer.href, replicaThroughBouncer.href),
+    );
+    // Two more, outside the balancer, for comparison: straight to the primary, and through the pooler to it alone.
     const direct = startInstance("direct", directPort!, DATABASE);
-    await Promise.all([...instances, direct].map((api) => waitUntilUp(`http://127.0.0.1:${api.port}/ready`, api.child)));
+    const pooled = startInstance("pooled", pooledPort!, throughBouncer.href);
+    await Promise.all([...instances, direct, pooled].map((api) => waitUntilUp(`http://127.0.0.1:${api.port}/ready`, api.child)));
 
     const socketPath = join(dir, "haproxy.sock");
     const balancer = startTool("haproxy", "haproxy", ["-db", "-f", new URL("deploy/haproxy.cfg", ROOT).pathname], {
@@ -285,7 +307,7 @@ async function main(): Promise<void> {
       SHOP_LB_SOCKET: socketPath,
       ...Object.fromEntries(instances.map((api, i) => [`SHOP_API${i + 1}`, `127.0.0.1:${api.port}`])),
     });
-    await listening(lbPort, balancer);
+    await listening(lbPort!, balancer);
     await until("all three instances in rotation", async () =>
       Object.values(await rotation(socketPath).catch(() => ({}))).every((state) => state === "UP"),
     );
@@ -301,22 +323,33 @@ async function main(): Promise<void> {
     const admin = { authorization: `Bearer ${await tokens.sign!({ role: "admin", userId: null }, "1h")}` };
 
     console.log(
-      `# bench:cluster\n\nNode ${NODE_VERSION}, production settings, 2-core machine; PostgreSQL at ${new URL(DATABASE).host}, ` +
+      `# bench:cluster\n\nNode ${NODE_VERSION}, production settings, 2-core machine; a PostgreSQL ${spawnSync(
+        "pg_config",
+        ["--version"],
+        { encoding: "utf8" },
+      )
+        .stdout.trim()
+        .replace(/^PostgreSQL /, "")} primary and a streaming replica, ` +
         `PgBouncer ${spawnSync("pgbouncer", ["--version"], { encoding: "utf8" })
           .stdout.split("\n")[0]
           ?.replace(/^PgBouncer /, "")} ` +
         `(transaction mode), HAProxy, Redis.\n`,
     );
     console.log(`## Q1 for ${SECONDS} s, 8 clients at once\n`);
-    console.log("| path | req/s | p50 ms | p99 ms | failed |");
-    console.log("|---|--:|--:|--:|--:|");
+    console.log("| path | reads on | req/s | p50 ms | p99 ms | statements a request | failed |");
+    console.log("|---|---|--:|--:|--:|---|--:|");
     const row = (label: string, r: Awaited<ReturnType<typeof throughput>>) =>
-      console.log(`| ${label} | ${r.perSecond.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.failed} |`);
+      console.log(
+        `| ${label} | ${r.readsOn} | ${r.perSecond.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.statements} | ${r.failed} |`,
+      );
     // Every instance warmed up first (JIT, caches, pools), so that none is measured cold.
-    await Promise.all([directPort, ...apiPorts].map((port) => throughput(`http://127.0.0.1:${port}/graphql`, admin, 2, 2)));
+    await Promise.all(
+      [directPort, pooledPort, ...apiPorts].map((port) => throughput(`http://127.0.0.1:${port}/graphql`, admin, 2, 2)),
+    );
     row("one instance, straight to PostgreSQL", await throughput(`http://127.0.0.1:${directPort}/graphql`, admin, 8, SECONDS));
+    row("one instance, through PgBouncer", await throughput(`http://127.0.0.1:${pooledPort}/graphql`, admin, 8, SECONDS));
     row(
-      "one instance, through PgBouncer, no balancer",
+      "one instance, through PgBouncer, with the replica",
       await throughput(`http://127.0.0.1:${apiPorts[0]}/graphql`, admin, 8, SECONDS),
     );
     for (const inRotation of [1, 2, 3]) {
@@ -330,6 +363,7 @@ async function main(): Promise<void> {
       row(`balancer, ${inRotation} instance${inRotation > 1 ? "s" : ""}`, await throughput(lb, admin, 8, SECONDS));
     }
     direct.child.kill("SIGTERM");
+    pooled.child.kill("SIGTERM");
 
     // The rolling restart, under load.
     const { prisma, close } = await openShop();
@@ -421,8 +455,7 @@ async function main(): Promise<void> {
     console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s in all.`);
     const ok =
       counts.failed === 0 && lost === 0 && unacknowledged === 0 && subscribers.every((s) => s.state.eventsAfterLastConnect > 0);
-    // The instances first (exit stops them), then, as this process ends, the balancer and the pooler.
-    await exit(ok ? 0 : 1);
+    await stopAll(ok ? 0 : 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -441,9 +474,20 @@ const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString(
 // Bounded whatever happens.
 setTimeout(() => {
   console.error("bench:cluster: still running after 5 minutes; stopping");
-  void exit(1);
+  void stopAll(1);
 }, 300_000).unref();
+/**
+ * Stops everything this program started and exits: the instances (SIGTERM, as a deployment would),
+ * then the balancer and the pooler, then the database clusters.
+ */
+async function stopAll(code: number): Promise<never> {
+  return exit(code);
+}
+process.once("exit", () => {
+  // Last: the clusters, synchronously (pg_ctl stop -m immediate), so that nothing outlives this program.
+  pair?.stopSync();
+});
 main().catch(async (error: unknown) => {
   console.error(error);
-  await exit(1);
+  await stopAll(1);
 });

@@ -1,5 +1,5 @@
 /**
- * A PostgreSQL primary and a streaming standby of it, started for a test as real clusters on
+ * A PostgreSQL primary and a streaming standby of it, started for a test or a benchmark as real clusters on
  * loopback ports (initdb, then pg_basebackup -R), from the binaries `pg_config --bindir` names; as
  * root they run as the `postgres` system user, which PostgreSQL requires. `stop()` ends both and
  * removes their folders.
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
-import { freePort } from "../../src/bench/processes.js";
+import { freePort } from "./processes.js";
 
 const run = promisify(execFile);
 const BIN = spawnSync("pg_config", ["--bindir"], { encoding: "utf8" }).stdout?.trim();
@@ -33,6 +33,8 @@ export interface StreamingPair {
   /** Stops the standby at once, as a crash would. */
   crashReplica(): Promise<void>;
   stop(): Promise<void>;
+  /** The same, blocking: for a process's `exit` handler. */
+  stopSync(): void;
 }
 
 export async function startStreamingPair(): Promise<StreamingPair> {
@@ -107,5 +109,15 @@ export async function startStreamingPair(): Promise<StreamingPair> {
       started.splice(started.indexOf(replicaDir), 1);
     },
     stop: stopAll,
+    stopSync() {
+      for (const data of started.reverse()) {
+        const [command, rest] = AS_ROOT
+          ? ["runuser", ["-u", "postgres", "--", join(BIN!, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"]]
+          : [join(BIN!, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]];
+        spawnSync(command, rest as string[], { timeout: 30_000 });
+      }
+      started.length = 0;
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
