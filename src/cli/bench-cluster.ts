@@ -129,6 +129,7 @@ function startInstance(name: string, port: number, databaseUrl: string, replicaU
     AUTH_JWT_SECRET: SECRET,
     RATE_LIMIT_PER_MINUTE: "0",
     LOG_LEVEL: "warn",
+    MAX_SUBSCRIPTIONS_PER_CLIENT: "1000",
   });
   return { name, port, child };
 }
@@ -267,6 +268,71 @@ function subscriber(url: string, headers: Record<string, string>) {
   };
 }
 
+/**
+ * One order's event for `count` SSE subscribers through the balancer, as spread as its rotation
+ * makes them: the statements each instance ran for it (every event carries its SQL: one read per
+ * instance, shared by that instance's subscribers) and in total.
+ */
+async function fanOut(lb: string, instances: Instance[], headers: Record<string, string>, count: number) {
+  // Every instance says how many subscriptions it holds: a round starts once the last one's have
+  // closed (leastconn would otherwise steer around an instance still closing them), and the order
+  // waits until all of this round's listen.
+  const open = async () => {
+    let total = 0;
+    for (const api of instances) {
+      const body = await fetch(`http://127.0.0.1:${api.port}/ready`).then((r) => r.json() as Promise<{ subscriptions?: number }>);
+      total += body.subscriptions ?? 0;
+    }
+    return total;
+  };
+  await until("the last round's subscribers gone", async () => (await open()) === 0);
+  const controller = new AbortController();
+  const seen: { instance: string; statements: number }[] = [];
+  const streams = Array.from({ length: count }, async () => {
+    const response = await fetch(lb, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", ...headers },
+      body: JSON.stringify({ query: "subscription { orderCreated { id total user { name } } }" }),
+      signal: controller.signal,
+    });
+    const instance = response.headers.get("x-served-by") ?? "?";
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        const data = /^data: (.*)$/m.exec(buffer.split("\n\n").find((message) => message.includes('"orderCreated"')) ?? "");
+        if (data) {
+          const event = JSON.parse(data[1]!) as { extensions?: { sql?: { count?: number } } };
+          seen.push({ instance, statements: event.extensions?.sql?.count ?? Number.NaN });
+          return;
+        }
+      }
+    } catch {
+      // Aborted once every subscriber has its event, or by the deadline below.
+    }
+  });
+  await until(`${count} subscribers listening`, async () => (await open()) >= count);
+  const placed = await post(
+    lb,
+    {
+      query: `mutation { createOrder(input: { userId: "${gid("User", 1)}", items: [{ productId: "${gid("Product", 1)}", quantity: 1 }] }) { id } }`,
+    },
+    headers,
+  );
+  if (placed.body?.errors) throw new Error(`the order failed: ${JSON.stringify(placed.body.errors)}`);
+  await until("every subscriber's event", async () => seen.length === count, 30_000);
+  controller.abort();
+  await Promise.all(streams);
+  const perInstance = new Map<string, { subscribers: number; statements: number }>();
+  for (const { instance, statements } of seen) {
+    const entry = perInstance.get(instance) ?? { subscribers: 0, statements };
+    entry.subscribers++;
+    perInstance.set(instance, entry);
+  }
+  return [...perInstance.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   console.error("building (npm run build) …");
@@ -364,6 +430,23 @@ async function main(): Promise<void> {
     }
     direct.child.kill("SIGTERM");
     pooled.child.kill("SIGTERM");
+
+    console.log("\n## One order's event, 300 SSE subscribers through the balancer\n");
+    console.log("| instances in rotation | subscribers on each | statements on each | statements in all |");
+    console.log("|--:|---|---|--:|");
+    for (const inRotation of [1, 3]) {
+      for (const [i, api] of instances.entries()) {
+        await haproxy(socketPath, `${i < inRotation ? "enable" : "disable"} server instances/${api.name}`);
+      }
+      await until(`${inRotation} in rotation`, async () => {
+        const states = Object.values(await rotation(socketPath));
+        return states.filter((state) => state === "UP").length === inRotation;
+      });
+      const spread = await fanOut(lb, instances, admin, 300);
+      console.log(
+        `| ${inRotation} | ${spread.map(([, e]) => e.subscribers).join(", ")} | ${spread.map(([, e]) => e.statements).join(", ")} | ${spread.reduce((sum, [, e]) => sum + e.statements, 0)} |`,
+      );
+    }
 
     // The rolling restart, under load.
     const { prisma, close } = await openShop();
