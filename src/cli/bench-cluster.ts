@@ -130,6 +130,8 @@ function startInstance(name: string, port: number, databaseUrl: string, replicaU
     RATE_LIMIT_PER_MINUTE: "0",
     LOG_LEVEL: "warn",
     MAX_SUBSCRIPTIONS_PER_CLIENT: "1000",
+    // HAProxy adds the client's address (option forwardfor): the one hop to trust.
+    TRUST_PROXY: "1",
   });
   return { name, port, child };
 }
