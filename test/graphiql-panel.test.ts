@@ -142,8 +142,9 @@ mutation Place { createOrder(input: { userId: "${gid("User", 2)}", items: [{ pro
     await tab!.click();
     /** Runs one operation of the document: GraphiQL asks which. */
     const run = async (name: string) => {
-      // Not while GraphiQL still runs something: the button would stop it instead.
-      await page.waitForSelector(".graphiql-execute-button[aria-label^='Execute']");
+      // Not while GraphiQL still runs something (the button would stop it), nor before it has read
+      // the tab's operations again (with one, the button runs it without asking): it offers a menu.
+      await page.waitForSelector(".graphiql-execute-button[aria-label^='Execute'][aria-haspopup='menu']");
       await page.click(".graphiql-execute-button");
       const item = await page.waitForSelector(`xpath/.//*[@role='menuitem'][text()='${name}']`);
       await item!.click();
