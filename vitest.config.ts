@@ -40,6 +40,21 @@ export default defineConfig({
             },
           ]
         : []),
+      // With TEST_PGBOUNCER=1 too (CI), every file runs a third time with the app connecting through
+      // PgBouncer in transaction mode, as instances behind a pooler do.
+      ...(withPostgres && process.env.TEST_PGBOUNCER === "1"
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: "pgbouncer",
+                include: ["test/**/*.test.ts"],
+                env: { SHOP_TEST_DB: "pgbouncer" },
+                globalSetup: ["test/support/global-setup.ts", "test/support/pgbouncer-setup.ts"],
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

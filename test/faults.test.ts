@@ -40,6 +40,8 @@ function through(url: string, port: number): string {
   const routed = new URL(url);
   routed.hostname = "127.0.0.1";
   routed.port = String(port);
+  // The proxy leads to PostgreSQL itself, not to the pooler the `pgbouncer` project's shops use.
+  routed.searchParams.delete("pgbouncer");
   return routed.toString();
 }
 

@@ -207,6 +207,8 @@ export function pgbouncerFiles(
   port: number,
   dir: string,
   replicaUrl?: string,
+  /** Every database of that server under its own name, not `shop` alone (the test suite's copies), and room for many clients and transactions. */
+  options: { anyDatabase?: boolean } = {},
 ): { command: string; args: string[] } {
   const target = new URL(databaseUrl);
   const replica = replicaUrl ? new URL(replicaUrl) : undefined;
@@ -221,6 +223,13 @@ export function pgbouncerFiles(
     .replaceAll("@PG_DB@", decodeURIComponent(target.pathname.slice(1)))
     .replaceAll("@LISTEN_PORT@", String(port))
     .replaceAll("@DIR@", dir);
+  if (options.anyDatabase) {
+    ini = ini
+      .replace(/^shop = (host=\S+ port=\S+) dbname=\S+ /m, "* = $1 ")
+      .replace(/^max_client_conn = \d+/m, "max_client_conn = 1000")
+      // Tests hold twenty transactions open at once (test/shutdown.test.ts).
+      .replace(/^default_pool_size = \d+/m, "default_pool_size = 40");
+  }
   writeFileSync(join(dir, "pgbouncer.ini"), ini);
   writeFileSync(join(dir, "users.txt"), `"${decodeURIComponent(target.username || "postgres")}" ""\n`);
   const asRoot = process.getuid?.() === 0;

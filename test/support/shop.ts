@@ -83,8 +83,12 @@ export function testToken(who: Exclude<As, "anonymous">, expiresIn = "5m"): Prom
   );
 }
 
-/** Which database this test run targets: the vitest project sets SHOP_TEST_DB. */
-export const testDatabaseKind = process.env.SHOP_TEST_DB === "postgres" ? "postgres" : "pglite";
+/**
+ * Which database this test run targets: the vitest project sets SHOP_TEST_DB. The `pgbouncer`
+ * project is PostgreSQL too, with the test shops connecting through PgBouncer (`throughPooler`).
+ */
+export const testDatabaseKind = process.env.SHOP_TEST_DB === "pglite" || !process.env.SHOP_TEST_DB ? "pglite" : "postgres";
+export const throughPooler = process.env.SHOP_TEST_DB === "pgbouncer";
 
 /** Runs SQL on the test server's maintenance connection (TEST_DATABASE_URL). */
 export async function onTestServer<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -107,6 +111,10 @@ export async function freshDatabase(): Promise<{ url: string; drop: () => Promis
   await onTestServer((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${inject("templateDatabase")}"`));
   const url = new URL(process.env.TEST_DATABASE_URL!);
   url.pathname = `/${name}`;
+  if (throughPooler) {
+    url.host = `127.0.0.1:${inject("pgbouncerPort")}`;
+    url.searchParams.set("pgbouncer", "true");
+  }
   return {
     url: url.toString(),
     drop: () => onTestServer((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
