@@ -29,10 +29,18 @@ import {
   TEST_SECRET,
   testDatabaseKind,
   testToken,
+  throughPooler,
 } from "./support/shop.js";
 import { lockWaiters, waitFor } from "./support/wait.js";
 
 const serverUrl = process.env.TEST_DATABASE_URL ? new URL(process.env.TEST_DATABASE_URL) : undefined;
+/**
+ * These faults are PostgreSQL's own, between the app and the server: proxies cut in between, and
+ * timeouts set per test. Through PgBouncer (the `pgbouncer` project) the timeouts belong to the
+ * pooler and the proxies would cut the wrong link, so the file runs in the `postgres` project only;
+ * test/pooler.test.ts covers the pooler.
+ */
+const POSTGRES_ITSELF = testDatabaseKind === "postgres" && !throughPooler;
 const BASE = { AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "silent", RATE_LIMIT_PER_MINUTE: "0", SEED_DEMO: "0", PORT: "0" };
 
 /** A database URL that goes through `port` on this machine instead of straight to the server. */
@@ -40,8 +48,6 @@ function through(url: string, port: number): string {
   const routed = new URL(url);
   routed.hostname = "127.0.0.1";
   routed.port = String(port);
-  // The proxy leads to PostgreSQL itself, not to the pooler the `pgbouncer` project's shops use.
-  routed.searchParams.delete("pgbouncer");
   return routed.toString();
 }
 
@@ -74,7 +80,7 @@ async function ready(app: App) {
 
 const codeOf = (body: GraphQLResponse) => body.errors?.[0]?.extensions?.code;
 
-describe.runIf(testDatabaseKind === "postgres")("start-up", () => {
+describe.runIf(POSTGRES_ITSELF)("start-up", () => {
   it("names the problem and the fix in one line: no server, no database, a refused login, not migrated", async () => {
     const closedPort = await tcpProxy({ host: "127.0.0.1", port: 1 });
     await closedPort.cut();
@@ -142,7 +148,7 @@ describe.runIf(testDatabaseKind === "postgres")("start-up", () => {
   });
 });
 
-describe.runIf(testDatabaseKind === "postgres")("timeouts instead of hangs", () => {
+describe.runIf(POSTGRES_ITSELF)("timeouts instead of hangs", () => {
   let app: App;
   let database: Awaited<ReturnType<typeof freshDatabase>>;
   let holder: pg.Client;
@@ -305,7 +311,7 @@ describe.runIf(testDatabaseKind === "postgres")("timeouts instead of hangs", () 
   });
 });
 
-describe.runIf(testDatabaseKind === "postgres")("a session the server ends for idling in a transaction (25P03)", () => {
+describe.runIf(POSTGRES_ITSELF)("a session the server ends for idling in a transaction (25P03)", () => {
   /** Resolves once PostgreSQL no longer runs the backend `pid`. */
   const ended = (pid: number) =>
     waitFor(() =>
@@ -372,7 +378,7 @@ describe.runIf(testDatabaseKind === "postgres")("a session the server ends for i
   });
 });
 
-describe.runIf(testDatabaseKind === "postgres")("a database outage of ten seconds under load", () => {
+describe.runIf(POSTGRES_ITSELF)("a database outage of ten seconds under load", () => {
   it("fails fast with codes, reports not ready, recovers, and loses no unit of stock", async () => {
     const database = await freshDatabase();
     const proxy = await tcpProxy({ host: serverUrl!.hostname, port: Number(serverUrl!.port || 5432) });
@@ -455,7 +461,7 @@ function count(codes: string[]) {
   return counts;
 }
 
-describe.runIf(testDatabaseKind === "postgres" && process.env.TEST_REDIS_URL)("Redis lost under a subscription", () => {
+describe.runIf(POSTGRES_ITSELF && process.env.TEST_REDIS_URL)("Redis lost under a subscription", () => {
   it("queries and orders keep working, /ready says so, and the subscription resumes when Redis is back", async () => {
     const redisUrl = new URL(process.env.TEST_REDIS_URL!);
     const proxy = await tcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
