@@ -24,12 +24,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { createApp } from "../app.js";
 import { createTokens } from "../auth/tokens.js";
 import { childProcesses, freePort, nodeBinary, pgbouncerFiles, waitUntilUp } from "../bench/processes.js";
+import { openBenchShop, reseed } from "../bench/shop.js";
 import { CAN_START_CLUSTERS, type StreamingPair, startStreamingPair } from "../bench/standby.js";
-import { loadConfig } from "../config.js";
-import { resetShop, seedShop } from "../db/seed.js";
 
 const { values } = parseArgs({ options: { node: { type: "string" }, seconds: { type: "string", default: "5" } } });
 if (!CAN_START_CLUSTERS) {
@@ -82,26 +80,6 @@ async function listening(port: number, child: ChildProcess): Promise<void> {
     await sleep(50);
   }
   throw new Error(`nothing listens on port ${port}`);
-}
-
-async function seed(): Promise<void> {
-  const config = loadConfig({
-    DATABASE_URL: DATABASE,
-    SEED_DEMO: "0",
-    AUTH: "off",
-    RATE_LIMIT_PER_MINUTE: "0",
-    LOG_LEVEL: "silent",
-  });
-  const app = await createApp(config, { migrate: true });
-  try {
-    await resetShop(app.prisma);
-    await seedShop(app.prisma, { users: USERS, products: PRODUCTS, ordersPerUser: 5, itemsPerOrder: 3 });
-    // Enough stock that no order of the run is refused for want of it.
-    await app.prisma.$executeRawUnsafe(`UPDATE "Product" SET stock = 1000000`);
-    await app.prisma.$executeRawUnsafe("ANALYZE");
-  } finally {
-    await app.close();
-  }
 }
 
 function startPgbouncer(dir: string, port: number): ChildProcess {
@@ -344,7 +322,10 @@ async function main(): Promise<void> {
   pair = await startStreamingPair();
   DATABASE = pair.primaryUrl;
   console.error("seeding …");
-  await seed();
+  // Enough stock that no order of the run is refused for want of it.
+  await reseed(DATABASE, { users: USERS, products: PRODUCTS, ordersPerUser: 5, itemsPerOrder: 3 }, (app) =>
+    app.prisma.$executeRawUnsafe(`UPDATE "Product" SET stock = 1000000`),
+  );
 
   const dir = mkdtempSync(join(tmpdir(), "shop-cluster-"));
   try {
@@ -451,7 +432,9 @@ async function main(): Promise<void> {
     }
 
     // The rolling restart, under load.
-    const { prisma, close } = await openShop();
+    // The database straight (not through the pooler), for the checks.
+    const shop = await openBenchShop(DATABASE);
+    const { prisma } = shop;
     const lastOrder = (await prisma.order.aggregate({ _max: { id: true } }))._max.id ?? 0;
     const subscribers = Array.from({ length: 3 }, () => subscriber(lb, admin));
     await until("the subscribers connected", async () => subscribers.every((s) => s.state.connects > 0));
@@ -516,7 +499,7 @@ async function main(): Promise<void> {
     for (const s of subscribers) await s.stop();
 
     const rows = await prisma.order.findMany({ where: { id: { gt: lastOrder } }, select: { id: true } });
-    await close();
+    await shop.close();
     const inDatabase = new Set(rows.map((row) => gid("Order", row.id)));
     const lost = [...acknowledged].filter((id) => !inDatabase.has(id)).length;
     const unacknowledged = [...inDatabase].filter((id) => !acknowledged.has(id)).length;
@@ -544,14 +527,6 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The shop's database, straight (not through the pooler), for the checks. */
-async function openShop() {
-  const app = await createApp(
-    loadConfig({ DATABASE_URL: DATABASE, SEED_DEMO: "0", AUTH: "off", RATE_LIMIT_PER_MINUTE: "0", LOG_LEVEL: "silent" }),
-  );
-  return { prisma: app.prisma, close: () => app.close() };
 }
 
 const gid = (type: string, id: number) => Buffer.from(`${type}:${id}`).toString("base64");

@@ -18,7 +18,6 @@
 import { spawnSync } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { createApp } from "../app.js";
 import { createTokens } from "../auth/tokens.js";
 import {
   childProcesses,
@@ -30,8 +29,7 @@ import {
   rssMiB,
   waitUntilUp,
 } from "../bench/processes.js";
-import { loadConfig } from "../config.js";
-import { resetShop, seedShop } from "../db/seed.js";
+import { reseed } from "../bench/shop.js";
 import { STRATEGY_HEADER } from "../loading/strategy.js";
 
 const { values } = parseArgs({ options: { database: { type: "string" }, node: { type: "string" } } });
@@ -64,21 +62,7 @@ const WORST = `query Worst { me { orders(first: 100) { id status createdAt notes
 
 async function seed(): Promise<void> {
   await ensureDatabase(DATABASE);
-  const config = loadConfig({
-    DATABASE_URL: DATABASE,
-    SEED_DEMO: "0",
-    AUTH: "off",
-    RATE_LIMIT_PER_MINUTE: "0",
-    LOG_LEVEL: "silent",
-  });
-  const app = await createApp(config, { migrate: true });
-  try {
-    await resetShop(app.prisma);
-    await seedShop(app.prisma, { users: 1, products: 20, ordersPerUser: 100, itemsPerOrder: 5 });
-    await app.prisma.$executeRawUnsafe("ANALYZE");
-  } finally {
-    await app.close();
-  }
+  await reseed(DATABASE, { users: 1, products: 20, ordersPerUser: 100, itemsPerOrder: 5 });
 }
 
 interface Answer {
