@@ -121,6 +121,10 @@ describe("loadConfig", () => {
     { CORS_ORIGINS: "https://shop.example.com/path" },
     { PERSISTED_OPERATIONS: "only" },
     { MAX_DEPTH: "0" },
+    // Replicas of an embedded database, or a replica that is not PostgreSQL.
+    { DATABASE_REPLICA_URLS: "postgresql://replica:5432/shop" },
+    { DATABASE_URL: "postgresql://db/shop", DATABASE_REPLICA_URLS: "memory://" },
+    { DATABASE_URL: "postgresql://db/shop", DATABASE_REPLICA_MAX_LAG_MS: "-1" },
   ])("refuses %j with a one-line message", (env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {
@@ -128,5 +132,24 @@ describe("loadConfig", () => {
     } catch (error) {
       expect((error as Error).message).not.toContain("\n");
     }
+  });
+});
+
+describe("DATABASE_REPLICA_URLS", () => {
+  it("names each replica, with the primary's pool and timeouts; none by default, and a lag of a second", () => {
+    expect(loadConfig({ DATABASE_URL: "postgresql://db/shop" }).replicas).toEqual({ databases: [], maxLagMs: 1000 });
+    const { replicas } = loadConfig({
+      DATABASE_URL: "postgresql://db/shop",
+      DATABASE_POOL_MAX: "4",
+      DATABASE_STATEMENT_TIMEOUT_MS: "700",
+      DATABASE_REPLICA_URLS: " postgresql://r1:5432/shop , postgresql://pool:6432/shop_replica?pgbouncer=true ",
+      DATABASE_REPLICA_MAX_LAG_MS: "250",
+    });
+    expect(replicas.maxLagMs).toBe(250);
+    expect(replicas.databases).toMatchObject([
+      { url: "postgresql://r1:5432/shop", poolMax: 4, pooler: false, label: "replica 1 (PostgreSQL at r1:5432/shop)" },
+      { url: "postgresql://pool:6432/shop_replica", poolMax: 4, pooler: true },
+    ]);
+    expect(replicas.databases[0]!.timeouts.statementMs).toBe(700);
   });
 });
