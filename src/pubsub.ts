@@ -4,6 +4,7 @@
  * Redis pub/sub (and should Redis be out of reach, still to the subscribers of the instance that
  * committed). Events carry ids only: each subscriber reads the current row when it receives one.
  */
+import { setMaxListeners } from "node:events";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub, type PubSub } from "graphql-yoga";
 import { Redis } from "ioredis";
@@ -35,8 +36,9 @@ export interface ShopEventBus {
 export function createShopPubSub(options: { logger: Logger; redisUrl?: string; eventTarget?: EventTarget }): ShopEventBus {
   const { logger, redisUrl, eventTarget } = options;
   const local = { close: async () => undefined, ping: async () => "in process" };
-  if (eventTarget) return { pubsub: createPubSub<ShopEvents>({ eventTarget: eventTarget as never }), ...local };
-  if (!redisUrl) return { pubsub: createPubSub<ShopEvents>(), ...local };
+  if (eventTarget) return { pubsub: createPubSub<ShopEvents>({ eventTarget: manyListeners(eventTarget) as never }), ...local };
+  if (!redisUrl)
+    return { pubsub: createPubSub<ShopEvents>({ eventTarget: manyListeners(new EventTarget()) as never }), ...local };
   // Subscribing puts a Redis connection in subscriber mode, so publishing needs a second one.
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
@@ -115,4 +117,13 @@ export function publishChanges(pubsub: ShopPubSub, changes: ShopChanges): void {
   for (const orderId of changes.statusChanged ?? []) pubsub.publish("orderStatusChanged", orderId, { orderId });
   for (const productId of new Set(changes.stockChanged ?? [])) pubsub.publish("productStockChanged", productId, { productId });
   for (const userId of changes.revoked ?? []) pubsub.publish("userRevoked", { userId });
+}
+
+/**
+ * Every subscriber of a topic on this instance listens on the event target: hundreds are normal, so
+ * Node's warning past ten ("possible memory leak") would only mislead whoever reads the log.
+ */
+function manyListeners<T extends EventTarget>(target: T): T {
+  setMaxListeners(0, target);
+  return target;
 }
