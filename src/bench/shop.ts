@@ -1,5 +1,6 @@
 /** The app on a benchmark's own database, and that database emptied and seeded for a run. */
 import { type App, createApp } from "../app.js";
+import { createTokens, type TokenClaims } from "../auth/tokens.js";
 import { loadConfig } from "../config.js";
 import { resetShop, type SeedSizes, seedShop } from "../db/seed.js";
 
@@ -29,4 +30,16 @@ export async function reseed(databaseUrl: string, sizes: SeedSizes, prepare?: (a
   } finally {
     await app.close();
   }
+}
+
+/** An Authorization header the benchmark's servers (AUTH_JWT_SECRET=`secret`) accept, for an hour. */
+export async function authorization(secret: string, claims: TokenClaims): Promise<{ authorization: string }> {
+  const tokens = createTokens({
+    mode: "jwt",
+    secret: { kind: "configured", value: secret },
+    jwksUrl: undefined,
+    issuer: undefined,
+    audience: undefined,
+  });
+  return { authorization: `Bearer ${await tokens.sign!(claims, "1h")}` };
 }

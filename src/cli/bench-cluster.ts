@@ -24,9 +24,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { createTokens } from "../auth/tokens.js";
 import { childProcesses, freePort, nodeBinary, pgbouncerFiles, waitUntilUp } from "../bench/processes.js";
-import { openBenchShop, reseed } from "../bench/shop.js";
+import { authorization, openBenchShop, reseed } from "../bench/shop.js";
 import { CAN_START_CLUSTERS, type StreamingPair, startStreamingPair } from "../bench/standby.js";
 
 const { values } = parseArgs({ options: { node: { type: "string" }, seconds: { type: "string", default: "5" } } });
@@ -362,14 +361,7 @@ async function main(): Promise<void> {
     );
     const lb = `http://127.0.0.1:${lbPort}/graphql`;
 
-    const tokens = createTokens({
-      mode: "jwt",
-      secret: { kind: "configured", value: SECRET },
-      jwksUrl: undefined,
-      issuer: undefined,
-      audience: undefined,
-    });
-    const admin = { authorization: `Bearer ${await tokens.sign!({ role: "admin", userId: null }, "1h")}` };
+    const admin = await authorization(SECRET, { role: "admin", userId: null });
 
     console.log(
       `# bench:cluster\n\nNode ${NODE_VERSION}, production settings, 2-core machine; a PostgreSQL ${spawnSync(

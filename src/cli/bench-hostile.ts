@@ -18,7 +18,6 @@
 import { spawnSync } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { createTokens } from "../auth/tokens.js";
 import {
   childProcesses,
   cpuTicks,
@@ -29,7 +28,7 @@ import {
   rssMiB,
   waitUntilUp,
 } from "../bench/processes.js";
-import { reseed } from "../bench/shop.js";
+import { authorization, reseed } from "../bench/shop.js";
 import { STRATEGY_HEADER } from "../loading/strategy.js";
 
 const { values } = parseArgs({ options: { database: { type: "string" }, node: { type: "string" } } });
@@ -144,14 +143,7 @@ async function main() {
   await waitUntilUp(`${origin}/ready`, server);
   const url = `${origin}/graphql`;
   const pid = server.pid!;
-  const tokens = createTokens({
-    mode: "jwt",
-    secret: { kind: "configured", value: SECRET },
-    jwksUrl: undefined,
-    issuer: undefined,
-    audience: undefined,
-  });
-  const customer = { authorization: `Bearer ${await tokens.sign!({ role: "customer", userId: 1 }, "1h")}` };
+  const customer = await authorization(SECRET, { role: "customer", userId: 1 });
 
   console.log(`# bench:hostile\n\nNode ${NODE_VERSION}, production defaults, PostgreSQL at ${new URL(DATABASE).host}.\n`);
   console.log("## Fragment chains (anonymous)\n");
