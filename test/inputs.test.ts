@@ -3,7 +3,9 @@
  * variable, and a mistake is BAD_USER_INPUT naming what was wrong, never an internal error.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Prisma } from "../src/generated/prisma/client.js";
 import { MAX_DB_ID } from "../src/graphql/schema/ids.js";
+import { serializeDecimal } from "../src/graphql/schema/scalars.js";
 import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, errorOf, type GraphQLResponse, type TestShop } from "./support/shop.js";
 
@@ -64,6 +66,38 @@ describe("DateTime", () => {
     const nodes = dataOf(res).orders.edges.map((e: { node: { createdAt: string } }) => e.node.createdAt);
     expect(nodes).toContain(utc);
     expect(nodes.every((t: string) => t.endsWith("Z") && t >= utc)).toBe(true);
+  });
+});
+
+describe("Decimal", () => {
+  it("answers every price with two places, whatever the strategy read it as", async () => {
+    // Read at the root (Prisma's Decimal) and through an order's item (the loaders' text, in batched).
+    const item = await shop.prisma.orderItem.findFirstOrThrow({ orderBy: { id: "asc" }, include: { product: true } });
+    const product = item.product;
+    for (const price of ["20", "19.9", "0", "0.05", "99999999.99"]) {
+      await shop.prisma.product.update({ where: { id: product.id }, data: { price } });
+      const expected = new Prisma.Decimal(price).toFixed(2);
+      for (const strategy of ["eager", "batched", "lazy"] as const) {
+        const res = await shop.gql(
+          `query($p: ID!, $o: ID!) { product(id: $p) { price } order(id: $o) { items { product { id price } } } }`,
+          { p: gid("Product", product.id), o: gid("Order", item.orderId) },
+          { strategy },
+        );
+        const data = dataOf(res);
+        expect(data.product.price, `${price} (${strategy})`).toBe(expected);
+        const nested = data.order.items.find((line: { product: { id: string } }) => line.product.id === gid("Product", product.id));
+        expect(nested.product.price, `${price} (${strategy}, nested)`).toBe(expected);
+      }
+    }
+    await shop.prisma.product.update({ where: { id: product.id }, data: { price: product.price } });
+  });
+
+  it("writes a Decimal as toFixed(2) would, for any value", () => {
+    for (const value of ["-0", "0", "0.1", "-0.1", "19.9", "20", "99999999.99", "1e-7", "0.001", "-0.005", "1.005", "1e21", "-19.90"]) {
+      expect(serializeDecimal(new Prisma.Decimal(value)), value).toBe(new Prisma.Decimal(value).toFixed(2));
+    }
+    expect(serializeDecimal("19.99")).toBe("19.99");
+    expect(serializeDecimal("19.9")).toBe("19.90");
   });
 });
 

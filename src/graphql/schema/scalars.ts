@@ -24,15 +24,25 @@ function parseDecimal(value: unknown): Prisma.Decimal {
 
 /** Two places already: what `numeric(10,2)` and sums of it come as from the database. */
 const TWO_PLACES = /^-?\d+\.\d\d$/;
+const WHOLE = /^-?\d+$/;
+const ONE_PLACE = /^-?\d+\.\d$/;
 
 /**
  * A decimal as the API writes it, without building a new Decimal for values that need none: the
- * driver's text of a `numeric(10,2)` (and of sums of it) is returned as it is; Prisma's Decimal is
- * asked for its two places; anything else goes through Decimal.
+ * driver's text of a `numeric(10,2)` (and of sums of it) is returned as it is. Prisma's Decimal
+ * (a price read back from the database has at most two places) is written with `toString()` and
+ * padded, which costs a third of `toFixed(2)` and its rounding; any other Decimal, and anything
+ * else, goes through `toFixed(2)`.
  */
 export function serializeDecimal(value: unknown): string {
   if (typeof value === "string" && TWO_PLACES.test(value)) return value;
-  if (value instanceof Prisma.Decimal) return value.toFixed(2);
+  if (value instanceof Prisma.Decimal) {
+    const text = value.toString();
+    if (TWO_PLACES.test(text)) return text;
+    if (WHOLE.test(text)) return `${text}.00`;
+    if (ONE_PLACE.test(text)) return `${text}0`;
+    return value.toFixed(2);
+  }
   return new Prisma.Decimal(value as string).toFixed(2);
 }
 
