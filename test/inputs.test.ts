@@ -85,7 +85,9 @@ describe("Decimal", () => {
         );
         const data = dataOf(res);
         expect(data.product.price, `${price} (${strategy})`).toBe(expected);
-        const nested = data.order.items.find((line: { product: { id: string } }) => line.product.id === gid("Product", product.id));
+        const nested = data.order.items.find(
+          (line: { product: { id: string } }) => line.product.id === gid("Product", product.id),
+        );
         expect(nested.product.price, `${price} (${strategy}, nested)`).toBe(expected);
       }
     }
@@ -93,7 +95,21 @@ describe("Decimal", () => {
   });
 
   it("writes a Decimal as toFixed(2) would, for any value", () => {
-    for (const value of ["-0", "0", "0.1", "-0.1", "19.9", "20", "99999999.99", "1e-7", "0.001", "-0.005", "1.005", "1e21", "-19.90"]) {
+    for (const value of [
+      "-0",
+      "0",
+      "0.1",
+      "-0.1",
+      "19.9",
+      "20",
+      "99999999.99",
+      "1e-7",
+      "0.001",
+      "-0.005",
+      "1.005",
+      "1e21",
+      "-19.90",
+    ]) {
       expect(serializeDecimal(new Prisma.Decimal(value)), value).toBe(new Prisma.Decimal(value).toFixed(2));
     }
     expect(serializeDecimal("19.99")).toBe("19.99");
