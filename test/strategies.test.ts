@@ -2,7 +2,10 @@
  * The project's central promise: the three loading strategies return identical data for every
  * query, and cost what they claim (lazy grows with N, batched and eager do not).
  */
+import type { GraphQLError } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { notFound } from "../src/errors.js";
+import { createLoaders } from "../src/loading/loaders.js";
 import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, STRATEGIES, type TestShop } from "./support/shop.js";
 import { expectNoNPlusOne, nPlusOneFields } from "./support/sql.js";
@@ -163,5 +166,31 @@ describe("statement budgets for users -> orders -> items -> product", () => {
       expect(await statementCount(derived(50), strategy)).toBe(at5);
     }
     expect(await statementCount(derived(50), "lazy")).toBeGreaterThan(await statementCount(derived(5), "lazy"));
+  });
+});
+
+describe("a related row that is gone by the time it is read", () => {
+  // The rows of two products; product 2 is missing, as when deleted between two levels of a request.
+  const rows = async <Row>(_sql: string, args?: readonly unknown[]) =>
+    (args?.[0] as number[]).filter((id) => id !== 2).map((id) => ({ id, name: `P${id}` })) as Row[];
+
+  it("fails that load with NOT_FOUND when the caller refuses missing rows, in one statement for all keys", async () => {
+    const loaders = createLoaders({ rows }, "batched");
+    const refusing = loaders.byId("Product", ["id", "name"], undefined, (id) => notFound("Product", id));
+    const [one, two, three] = await Promise.allSettled([refusing.load(1), refusing.load(2), refusing.load(3)]);
+    expect(one).toEqual({ status: "fulfilled", value: { id: 1, name: "P1" } });
+    expect(three).toEqual({ status: "fulfilled", value: { id: 3, name: "P3" } });
+    expect(two.status).toBe("rejected");
+    const reason = (two as PromiseRejectedResult).reason as GraphQLError;
+    expect(reason.extensions.code).toBe("NOT_FOUND");
+    expect(reason.message).toBe(`Product ${gid("Product", 2)} does not exist.`);
+  });
+
+  it("answers null for it otherwise (node lookups), from a loader of its own", async () => {
+    const loaders = createLoaders({ rows }, "batched");
+    const refusing = loaders.byId("Product", ["id", "name"], undefined, (id) => notFound("Product", id));
+    const plain = loaders.byId("Product", ["id", "name"]);
+    expect(plain).not.toBe(refusing);
+    expect(await plain.loadMany([2, 3])).toEqual([null, { id: 3, name: "P3" }]);
   });
 });

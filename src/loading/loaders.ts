@@ -75,7 +75,8 @@ export class ShopLoader<V> {
 
   constructor(
     readonly name: string,
-    batch: (keys: readonly Key[]) => Promise<V[]>,
+    /** One value per key, in key order; an Error fails that key's load (DataLoader's contract). */
+    batch: (keys: readonly Key[]) => Promise<(V | Error)[]>,
     options: DataLoader.Options<Key, V>,
     trace: Trace,
     run?: <T>(read: () => Promise<T>) => Promise<T>,
@@ -157,7 +158,7 @@ export function createLoaders(
   // asked for twice with different arguments, a deferred part): batched, never N+1.
   const options = strategy === "lazy" ? { batch: false, cache: false } : {};
   const trace: Trace = explain === "off" && !tracing() ? "off" : strategy === "lazy" ? "exact" : "fields";
-  const loader = <V>(name: string, batch: (keys: readonly Key[]) => Promise<V[]>) =>
+  const loader = <V>(name: string, batch: (keys: readonly Key[]) => Promise<(V | Error)[]>) =>
     new ShopLoader<V>(name, batch, options, trace, run);
   const { rows } = db;
 
@@ -182,10 +183,17 @@ export function createLoaders(
   return {
     /**
      * The rows of `model` with these ids, with these columns (the id always among them); with a
-     * `visibility`, only those the viewer may see (the others answer as missing ones).
+     * `visibility`, only those the viewer may see (the others answer as missing ones). A missing
+     * row is null, or with `missing`, that error: the load fails with it (DataLoader's contract),
+     * so a caller that refuses a missing row needs no further promise per row to say so.
      */
-    byId(model: ModelName, columns: readonly string[], visibility?: Visibility): ShopLoader<Row | null> {
-      const key = `${model} ${columns.join(",")} ${visibility ? JSON.stringify(visibility) : ""}`;
+    byId(
+      model: ModelName,
+      columns: readonly string[],
+      visibility?: Visibility,
+      missing?: (id: Key) => Error,
+    ): ShopLoader<Row | null> {
+      const key = `${model} ${columns.join(",")} ${visibility ? JSON.stringify(visibility) : ""}${missing ? " missing" : ""}`;
       let found = byIdLoaders.get(key);
       if (!found) {
         const target = MODELS[model];
@@ -196,7 +204,8 @@ export function createLoaders(
         found = loader<Row | null>(rowName(model), async (keys) => {
           const args = [...params.values];
           args[0] = [...keys];
-          return byKey(keys, await rows<Row>(sql, args), (row) => row.id);
+          const found = byKey(keys, await rows<Row>(sql, args), (row) => row.id);
+          return missing ? found.map((row, i) => row ?? missing(keys[i]!)) : found;
         });
         byIdLoaders.set(key, found);
       }

@@ -42,15 +42,18 @@ export function toOne(model: ModelName, relation: string) {
   };
 }
 
-/** The `model` row with this id, for the field being resolved, through its loader; NOT_FOUND when gone. */
+/**
+ * The `model` row with this id, for the field being resolved, through its loader; NOT_FOUND when
+ * gone (the loader fails the load itself: one promise per row, not two).
+ */
 export function rowById(model: ModelName, id: number, ctx: Context, info: GraphQLResolveInfo): Promise<never> {
   const node = info.fieldNodes[0]!;
-  let loader = ctx.loaders.forField(node) as ShopLoader<Row | null> | undefined;
-  if (!loader) loader = ctx.loaders.setForField(node, ctx.loaders.byId(model, columnsFor(info)));
-  return loader.load(id, info.path).then((found) => {
-    if (!found) throw notFound(model, id);
-    return found as never;
-  });
+  let loader = ctx.loaders.forField(node) as ShopLoader<Row> | undefined;
+  if (!loader) {
+    const made = ctx.loaders.byId(model, columnsFor(info), undefined, (missing) => notFound(model, missing));
+    loader = ctx.loaders.setForField(node, made as ShopLoader<Row>);
+  }
+  return loader.load(id, info.path) as Promise<never>;
 }
 
 /**
