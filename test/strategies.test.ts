@@ -170,14 +170,21 @@ describe("statement budgets for users -> orders -> items -> product", () => {
 });
 
 describe("a related row that is gone by the time it is read", () => {
-  // The rows of two products; product 2 is missing, as when deleted between two levels of a request.
-  const rows = async <Row>(_sql: string, args?: readonly unknown[]) =>
-    (args?.[0] as number[]).filter((id) => id !== 2).map((id) => ({ id, name: `P${id}` })) as Row[];
+  // Products by id, with product 2 missing, as when deleted between two levels of a request; each
+  // statement's ids are kept.
+  const sent: number[][] = [];
+  const rows = async <Row>(_sql: string, args?: readonly unknown[]) => {
+    const ids = (args?.[0] ?? []) as number[];
+    sent.push(ids);
+    return ids.filter((id) => id !== 2).map((id) => ({ id, name: `P${id}` })) as Row[];
+  };
 
   it("fails that load with NOT_FOUND when the caller refuses missing rows, in one statement for all keys", async () => {
     const loaders = createLoaders({ rows }, "batched");
     const refusing = loaders.byId("Product", ["id", "name"], undefined, (id) => notFound("Product", id));
+    sent.length = 0;
     const [one, two, three] = await Promise.allSettled([refusing.load(1), refusing.load(2), refusing.load(3)]);
+    expect(sent).toEqual([[1, 2, 3]]);
     expect(one).toEqual({ status: "fulfilled", value: { id: 1, name: "P1" } });
     expect(three).toEqual({ status: "fulfilled", value: { id: 3, name: "P3" } });
     expect(two.status).toBe("rejected");
