@@ -185,7 +185,9 @@ export function createLoaders(
      * The rows of `model` with these ids, with these columns (the id always among them); with a
      * `visibility`, only those the viewer may see (the others answer as missing ones). A missing
      * row is null, or with `missing`, that error: the load fails with it (DataLoader's contract),
-     * so a caller that refuses a missing row needs no further promise per row to say so.
+     * so a caller that refuses a missing row needs no further promise per row to say so. (Loaders
+     * with and without `missing` are apart; with it, one per model and columns, so pass the same
+     * refusal for a model every time.)
      */
     byId(
       model: ModelName,

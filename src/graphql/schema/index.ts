@@ -29,15 +29,17 @@ export const schema = syncGlobalIds(
 );
 
 /**
- * Each node type's `id`, resolved without a promise. The relay plugin resolves `t.globalID` fields
+ * Each model type's `id`, resolved without a promise. The relay plugin resolves `t.globalID` fields
  * through an async function, whatever the id resolver returns: a promise, and the executor's work
- * to await it, for every object of every answer (6,100 at N=100 in `npm run bench:load`). Our ids
- * are the rows' own `id` columns, so the global ID is encoded at once, exactly as the plugin does
- * (`encodeGlobalID`: base64 of "Type:id"; no custom encoder is configured in src/graphql/builder.ts).
+ * to await it, for every object of every answer (6,100 at N=100 in `npm run bench:load`). A model
+ * type's id is its row's `id` column (src/graphql/schema/refs.ts), so the global ID is encoded at
+ * once, exactly as the plugin does (`encodeGlobalID`: base64 of "Type:id"; no custom encoder is
+ * configured in src/graphql/builder.ts). Other node types, if any are added, keep the plugin's.
  */
 function syncGlobalIds(built: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(built.getTypeMap())) {
-    if (!isObjectType(type) || !type.getInterfaces().some((item) => item.name === "Node")) continue;
+    if (!isObjectType(type) || !type.extensions?.modelType) continue;
+    if (!type.getInterfaces().some((item) => item.name === "Node")) continue;
     const name = type.name;
     type.getFields().id!.resolve = (row: { id: number }) => encodeGlobalID(name, String(row.id));
   }
