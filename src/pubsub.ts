@@ -41,12 +41,20 @@ export function createShopPubSub(options: { logger: Logger; redisUrl?: string; e
     return { pubsub: createPubSub<ShopEvents>({ eventTarget: manyListeners(new EventTarget()) as never }), ...local };
   // Subscribing puts a Redis connection in subscriber mode, so publishing needs a second one.
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
-  const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
+  // ioredis resubscribes after a reconnect without handling that SUBSCRIBE's failure: a connection
+  // lost again at once (or closed by a shutdown) makes it an unhandled rejection, which ends the
+  // process. So this client leaves it to us (`resubscribe` below), with the failure handled.
+  const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3, autoResubscribe: false });
   let closing = false;
   const report = (what: string) => (error: Error) => {
     if (!closing) logger.warn(`Redis ${what}: ${error.message}`);
   };
   for (const client of [publishClient, subscribeClient]) client.on("error", report("connection"));
+  /** The channels this instance listens on, to subscribe to again on each new connection. */
+  const channels = new Set<string>();
+  subscribeClient.on("ready", () => {
+    if (channels.size) subscribeClient.subscribe(...channels).catch(report("resubscribe"));
+  });
   /**
    * A PUBLISH that failed (Redis gone for longer than the command's retries) reaches no instance,
    * not even this one, whose transaction did commit: its own subscribers still get the event, through
@@ -65,7 +73,7 @@ export function createShopPubSub(options: { logger: Logger; redisUrl?: string; e
     pubsub: createPubSub<ShopEvents>({
       eventTarget: createRedisEventTarget({
         publishClient: guarded(publishClient, report, publishFailed),
-        subscribeClient: guarded(subscribeClient, report, publishFailed),
+        subscribeClient: guarded(subscribeClient, report, publishFailed, channels),
       }),
     }),
     async close() {
@@ -81,21 +89,26 @@ export function createShopPubSub(options: { logger: Logger; redisUrl?: string; e
  * The Redis event target fires PUBLISH, SUBSCRIBE and UNSUBSCRIBE without awaiting them; a command
  * that fails (Redis gone, or closed under a subscription that ends during shutdown) would be an
  * unhandled rejection, which ends a Node process. Here each one's failure is handled instead: a
- * PUBLISH's by `publishFailed`, the others' by a report.
+ * PUBLISH's by `publishFailed`, the others' by a report. With `channels`, the channels subscribed
+ * to are kept there.
  */
 function guarded(
   client: Redis,
   report: (what: string) => (error: Error) => void,
   publishFailed: (channel: string, message: string) => (error: Error) => void,
+  channels?: Set<string>,
 ): Redis {
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (prop === "publish" || prop === "subscribe" || prop === "unsubscribe") {
-        return (...args: unknown[]) =>
-          (value as (...a: unknown[]) => Promise<unknown>)
+        return (...args: unknown[]) => {
+          if (prop === "subscribe") for (const channel of args) channels?.add(String(channel));
+          if (prop === "unsubscribe") for (const channel of args) channels?.delete(String(channel));
+          return (value as (...a: unknown[]) => Promise<unknown>)
             .apply(target, args)
             .catch(prop === "publish" ? publishFailed(String(args[0]), String(args[1])) : report(String(prop)));
+        };
       }
       return typeof value === "function" ? value.bind(target) : value;
     },
