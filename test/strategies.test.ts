@@ -158,6 +158,13 @@ describe("statement budgets for users -> orders -> items -> product", () => {
     }
   });
 
+  it("eager writes a preloaded to-one relation's key into each row's JSON once (Prisma's own copy)", async () => {
+    const response = await shop.gql(budgetQuery(3), {}, { strategy: "eager" });
+    dataOf(response);
+    const [statement] = response.extensions!.sql!.statements;
+    expect(statement!.sql.match(/'productId',/g)).toHaveLength(1);
+  });
+
   it("derived fields add no statements per parent in batched and eager", async () => {
     const derived = (n: number) =>
       `{ users(first: ${n}) { edges { node { orderCount totalSpent orders { total itemCount items { subtotal product { unitsSold } } } } } } }`;

@@ -180,8 +180,6 @@ async function planLevel<Context>(
       const uses = asked.get(loads.relation) ?? [];
       uses.push({ field, nodes: fieldNodes, loads });
       asked.set(loads.relation, uses);
-      const key = model.relations.get(loads.relation)?.foreignKey;
-      if (key) level.columns.add(key);
     }
   }
   for (const [name, uses] of asked) {
@@ -209,6 +207,12 @@ async function planLevel<Context>(
       ctx,
     );
     level.relations.set(name, { relation, page, child });
+  }
+  // A to-one relation left to its loader loads by its foreign key. One preloaded needs no key of ours:
+  // Prisma joins on it itself, and a second copy in every row's JSON costs PostgreSQL.
+  for (const name of asked.keys()) {
+    const key = model.relations.get(name)?.foreignKey;
+    if (key && !level.relations.has(name)) level.columns.add(key);
   }
   return level;
 }
