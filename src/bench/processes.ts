@@ -43,12 +43,12 @@ export function nodeBinary(wanted: string | undefined = imageNodeMajor()): strin
  * Starts children on `node` and stops them all on the way out: `exit(code)` (and SIGINT/SIGTERM
  * to this program) end them with SIGTERM, then SIGKILL after 15 s; a direct process.exit kills them.
  */
-export function childProcesses(node: string) {
+export function childProcesses(node: string, nodeFlags: readonly string[] = []) {
   const children = new Set<ChildProcess>();
 
   function startChild(name: string, script: string, env: Record<string, string>): ChildProcess {
     // A clean environment: a DATABASE_URL or MAX_DEPTH of the caller's shell must not change what is measured.
-    const child = spawn(node, [script], {
+    const child = spawn(node, [...nodeFlags, script], {
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

