@@ -1,7 +1,7 @@
 /**
  * `npm run bench:load -- --database postgresql://postgres@127.0.0.1:5432/shop_load
  *    [--seconds 10] [--rounds 2] [--sizes 10,100] [--connections 8] [--warmup 3] [--soak 0] [--node 26|current]
- *    [--node-flags "--single-threaded-gc"]`
+ *    [--node-flags=--single-threaded-gc]`
  *
  * The server under load, beside a hand-written floor (src/bench/floor.ts), in one run: the built
  * server (`node dist/src/server.js`, production settings) answers `users(first: N) → orders → items
