@@ -43,19 +43,31 @@ import { loadConfig } from "../config.js";
 import { resetShop, type SeedSizes, seedShop } from "../db/seed.js";
 import { STRATEGY_HEADER } from "../loading/strategy.js";
 
-const { values } = parseArgs({
-  options: {
-    database: { type: "string" },
-    seconds: { type: "string", default: "10" },
-    rounds: { type: "string", default: "2" },
-    sizes: { type: "string", default: "10,100" },
-    connections: { type: "string", default: "8" },
-    warmup: { type: "string", default: "3" },
-    soak: { type: "string", default: "0" },
-    node: { type: "string" },
-    "node-flags": { type: "string", default: "" },
-  },
-});
+const USAGE =
+  "Usage: npm run bench:load -- --database postgresql://postgres@127.0.0.1:5432/shop_load [--seconds 10] [--node 24] [--node-flags=--single-threaded-gc] …";
+
+/** The options, or the mistake in one line and the usage (exit 2), as the other commands do. */
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        database: { type: "string" },
+        seconds: { type: "string", default: "10" },
+        rounds: { type: "string", default: "2" },
+        sizes: { type: "string", default: "10,100" },
+        connections: { type: "string", default: "8" },
+        warmup: { type: "string", default: "3" },
+        soak: { type: "string", default: "0" },
+        node: { type: "string" },
+        "node-flags": { type: "string", default: "" },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message.replaceAll("\n", " ")}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const values = options();
 
 function positive(name: string, raw: string, min = 1): number {
   const value = Number(raw);
@@ -66,7 +78,7 @@ function positive(name: string, raw: string, min = 1): number {
 
 const DATABASE = values.database ?? "";
 if (!/^postgres(ql)?:\/\//.test(DATABASE)) {
-  console.error("Usage: npm run bench:load -- --database postgresql://postgres@127.0.0.1:5432/shop_load [--seconds 10] …");
+  console.error(USAGE);
   process.exit(2);
 }
 const SECONDS = positive("seconds", values.seconds);
