@@ -42,6 +42,12 @@ export type DatabaseConfig =
        * timeouts instead (`connect_query`, see deploy/pgbouncer.ini), which the start checks.
        */
       pooler: boolean;
+      /**
+       * Prepared statements each connection keeps (`?statement_cache_size=N`, Prisma's own spelling
+       * and default, 100; 0 turns it off; src/db/statements.ts). Off through PgBouncer, which cannot
+       * carry a connection's named statements from one transaction to the next.
+       */
+      statementCacheSize: number;
     };
 
 /** Who may call the API: tokens verified with a secret or a key set, or nobody checked (AUTH=off). */
@@ -148,6 +154,11 @@ export class ConfigError extends Error {
 /** Where development keeps the token secret it creates on first use (beside the embedded database). */
 export const LOCAL_SECRET_FILE = "./.data/jwt-secret";
 
+/** Prisma's default for `statement_cache_size` (src/db/statements.ts). */
+export const DEFAULT_STATEMENT_CACHE_SIZE = 100;
+/** The most a connection may keep: each holds a plan in PostgreSQL's memory, per connection. */
+const MAX_STATEMENT_CACHE_SIZE = 1_000;
+
 /** The embedded database's folder when DATABASE_URL is unset. */
 export const DEFAULT_DATA_DIR = "./.data/shop";
 
@@ -175,11 +186,30 @@ export function parseDatabaseUrl(
     if (!parsed?.hostname) throw new ConfigError(`DATABASE_URL is not a valid PostgreSQL URL. Accepted: ${ACCEPTED_URLS}.`);
     const host = `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
     const pooler = parsed.searchParams.get("pgbouncer") === "true";
-    parsed.searchParams.delete("pgbouncer");
+    const statementCacheSize = statementCacheSizeOf(parsed.searchParams.get("statement_cache_size"), pooler);
+    // Ours to read, not PostgreSQL's: the drivers never see them.
+    const ours = ["pgbouncer", "statement_cache_size"].filter((name) => parsed.searchParams.has(name));
+    for (const name of ours) parsed.searchParams.delete(name);
     const label = `PostgreSQL at ${host}${pooler ? " through PgBouncer" : ""}`;
-    return { kind: "postgres", url: pooler ? parsed.href : url, poolMax, label, timeouts, pooler };
+    return { kind: "postgres", url: ours.length ? parsed.href : url, poolMax, label, timeouts, pooler, statementCacheSize };
   }
   throw new ConfigError(`DATABASE_URL has an unsupported form. Accepted: ${ACCEPTED_URLS}.`);
+}
+
+function statementCacheSizeOf(raw: string | null, pooler: boolean): number {
+  if (raw === null) return pooler ? 0 : DEFAULT_STATEMENT_CACHE_SIZE;
+  const size = Number(raw);
+  if (raw.trim() === "" || !Number.isInteger(size) || size < 0 || size > MAX_STATEMENT_CACHE_SIZE) {
+    throw new ConfigError(
+      `DATABASE_URL's statement_cache_size=${raw} must be a whole number from 0 to ${MAX_STATEMENT_CACHE_SIZE}.`,
+    );
+  }
+  if (size > 0 && pooler) {
+    throw new ConfigError(
+      `DATABASE_URL's statement_cache_size=${raw} cannot be used with pgbouncer=true: PgBouncer in transaction mode does not keep a connection's prepared statements. Use statement_cache_size=0 or connect to PostgreSQL directly.`,
+    );
+  }
+  return size;
 }
 
 function parseRedisUrl(raw: string | undefined): string | undefined {

@@ -24,6 +24,41 @@ describe("DATABASE_URL", () => {
   );
 });
 
+describe("DATABASE_URL's statement_cache_size", () => {
+  it("keeps Prisma's default of 100 prepared statements per connection, and none through PgBouncer", () => {
+    expect(parseDatabaseUrl("postgresql://shop@db:5432/shop")).toMatchObject({ statementCacheSize: 100 });
+    expect(parseDatabaseUrl("postgresql://shop@db:5432/shop?pgbouncer=true")).toMatchObject({ statementCacheSize: 0 });
+  });
+
+  it("reads the size and takes it out of the URL the driver sees", () => {
+    expect(parseDatabaseUrl("postgresql://shop@db:5432/shop?statement_cache_size=0&sslmode=disable")).toMatchObject({
+      url: "postgresql://shop@db:5432/shop?sslmode=disable",
+      statementCacheSize: 0,
+    });
+    expect(parseDatabaseUrl("postgresql://shop@db:5432/shop?statement_cache_size=20")).toMatchObject({
+      url: "postgresql://shop@db:5432/shop",
+      statementCacheSize: 20,
+    });
+    expect(parseDatabaseUrl("postgresql://shop@pool:6432/shop?pgbouncer=true&statement_cache_size=0")).toMatchObject({
+      url: "postgresql://shop@pool:6432/shop",
+      statementCacheSize: 0,
+      pooler: true,
+    });
+  });
+
+  it.each(["-1", "1.5", "ten", "", "1001"])("refuses statement_cache_size=%s in one line", (size) => {
+    const parse = () => parseDatabaseUrl(`postgresql://shop@db:5432/shop?statement_cache_size=${size}`);
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(/^DATABASE_URL's statement_cache_size=.* must be a whole number from 0 to 1000\.$/);
+  });
+
+  it("refuses a cache through PgBouncer, which cannot keep a connection's statements", () => {
+    const parse = () => parseDatabaseUrl("postgresql://shop@pool:6432/shop?pgbouncer=true&statement_cache_size=10");
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(/cannot be used with pgbouncer=true/);
+  });
+});
+
 describe("loadConfig", () => {
   it("has defaults for a fresh clone", () => {
     expect(loadConfig({})).toMatchObject({

@@ -23,6 +23,7 @@ import { type EmbeddedStart, lockFolder } from "./embedded.js";
 import { faultOf, startupLine } from "./faults.js";
 import { PGliteThread } from "./pglite-thread.js";
 import { ReplicaSet } from "./replicas.js";
+import { statementCachingClient } from "./statements.js";
 
 /** What a multi-statement script runs against inside one transaction. */
 export interface ScriptTransaction {
@@ -118,6 +119,8 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>) {
     // This catches a server that stopped answering at all.
     query_timeout: timeouts.statementMs + 1_000,
     keepAlive: true,
+    // Each connection keeps its statements prepared (src/db/statements.ts).
+    Client: statementCachingClient(config.statementCacheSize),
   });
   let closing = false;
   // An idle connection that the server drops (a restart, a failover) must not crash the process:

@@ -1,0 +1,102 @@
+/**
+ * Prepared statements kept per connection, as Prisma's own query engine kept them before driver
+ * adapters (`statement_cache_size` in the connection URL, 100 by default, off with
+ * `pgbouncer=true`). Through `@prisma/adapter-pg` every statement is sent unnamed, so PostgreSQL
+ * parses and plans it again on every execution; for the eager plan's one statement that is a sixth
+ * of its CPU (docs/strategies.md). Here a connection prepares each parameterized statement it runs
+ * once, under a name of its own, and executes it by name after that: PostgreSQL skips the parse,
+ * and after five executions it may keep a generic plan and skip planning too.
+ *
+ * Bounded: each connection keeps its `size` most recently used statements and deallocates the one
+ * that falls out (PostgreSQL holds a prepared statement's plan in the connection's memory). Names
+ * are never reused on a connection, so a statement queued behind a `DEALLOCATE` can never run a
+ * plan that is gone. A `DEALLOCATE` refused inside a failed transaction is retried at the next
+ * eviction, so the count stays bounded by `size` plus those few.
+ */
+import pg from "pg";
+
+type QueryConfig = { text: string; values?: unknown[]; name?: string };
+
+/**
+ * The statement a `query(…)` call runs, as one config, when it is worth a name: one with parameters
+ * (BEGIN, COMMIT and the like have none) that is not named already. Either call form: a config
+ * object (the Prisma adapter's), or the text, its values, and perhaps a callback.
+ */
+function cacheable(args: unknown[]): { config: QueryConfig; rest: unknown[] } | undefined {
+  const [first, ...rest] = args;
+  if (typeof first === "string" && Array.isArray(rest[0]) && rest[0].length > 0) {
+    return { config: { text: first, values: rest[0] }, rest: rest.slice(1) };
+  }
+  if (typeof first !== "object" || first === null) return undefined;
+  const { text, values, name } = first as Partial<QueryConfig>;
+  const named = typeof text === "string" && !name && Array.isArray(values) && values.length > 0;
+  return named ? { config: first as QueryConfig, rest } : undefined;
+}
+
+/** What a connection holds: its statements' names by text, least recently used first. */
+class StatementCache {
+  readonly #names = new Map<string, string>();
+  #counter = 0;
+  /** Deallocations that failed; retried with the next one. */
+  #stale: string[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly deallocate: (name: string) => Promise<unknown>,
+    private readonly forget: (name: string) => void,
+  ) {}
+
+  nameFor(text: string): string {
+    const known = this.#names.get(text);
+    if (known !== undefined) {
+      this.#names.delete(text);
+      this.#names.set(text, known);
+      return known;
+    }
+    const name = `shop_s${++this.#counter}`;
+    this.#names.set(text, name);
+    if (this.#names.size > this.size) {
+      const [oldest, evicted] = this.#names.entries().next().value!;
+      this.#names.delete(oldest);
+      const due = [...this.#stale, evicted];
+      this.#stale = [];
+      for (const stale of due) {
+        this.deallocate(stale).then(
+          () => this.forget(stale),
+          // 26000: never prepared (its parse failed with its transaction), so nothing to free.
+          (error: { code?: string }) => (error.code === "26000" ? this.forget(stale) : this.#stale.push(stale)),
+        );
+      }
+    }
+    return name;
+  }
+}
+
+/**
+ * A `pg.Client` class for `pg.Pool({ Client })` whose connections keep their last `size`
+ * parameterized statements prepared. `size` 0 gives pg's own client.
+ */
+export function statementCachingClient(size: number): typeof pg.Client {
+  if (size <= 0) return pg.Client;
+  return class StatementCachingClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+      // pg's client-side record of what this connection has parsed (`connection.parsedStatements`):
+      // a deallocated name is dropped from it, or it would grow with every eviction.
+      const parsed = () =>
+        (this as unknown as { connection?: { parsedStatements?: Record<string, string> } }).connection?.parsedStatements;
+      const cache = new StatementCache(
+        size,
+        (name) => query(`DEALLOCATE ${name}`) as Promise<unknown>,
+        (name) => void delete parsed()?.[name],
+      );
+      this.query = ((...args: unknown[]) => {
+        const statement = cacheable(args);
+        if (!statement) return query(...args);
+        const { config, rest } = statement;
+        return query({ ...config, name: cache.nameFor(config.text) }, ...rest);
+      }) as pg.Client["query"];
+    }
+  } as typeof pg.Client;
+}
