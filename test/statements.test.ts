@@ -100,6 +100,27 @@ describe.runIf(testDatabaseKind === "postgres" && !throughPooler)("a connection'
     }
   });
 
+  it("prepares a statement again when a migration changed the type it returns, so the request still succeeds", async () => {
+    const client = await open(5);
+    await client.query("CREATE TEMP TABLE migrated (id int PRIMARY KEY, v int)");
+    await client.query("INSERT INTO migrated VALUES (1, 7)");
+    const read = () => client.query<{ v: number | string }>("SELECT v FROM migrated WHERE id = $1", [1]);
+    expect((await read()).rows).toEqual([{ v: 7 }]);
+    expect((await read()).rows).toEqual([{ v: 7 }]);
+    await client.query("ALTER TABLE migrated ALTER COLUMN v TYPE bigint");
+    // pg gives a bigint as text: the statement ran with its new type.
+    expect((await read()).rows).toEqual([{ v: "7" }]);
+    const names = (await prepared(client)).filter((p) => p.statement.includes("migrated")).map((p) => p.name);
+    expect(names).toEqual(["shop_s2"]);
+    // Inside a transaction the first attempt fails it: that error is the one reported, and the
+    // statement is prepared afresh once the transaction is over.
+    await client.query("BEGIN");
+    await client.query("ALTER TABLE migrated ALTER COLUMN v TYPE int");
+    await expect(read()).rejects.toThrow(/cached plan must not change result type/);
+    await client.query("ROLLBACK");
+    expect((await read()).rows).toEqual([{ v: "7" }]);
+  });
+
   it("is pg's own client when the size is 0", () => {
     expect(statementCachingClient(0)).toBe(pg.Client);
   });

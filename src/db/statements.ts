@@ -2,8 +2,8 @@
  * Prepared statements kept per connection, as Prisma's own query engine kept them before driver
  * adapters (`statement_cache_size` in the connection URL, 100 by default, off with
  * `pgbouncer=true`). Through `@prisma/adapter-pg` every statement is sent unnamed, so PostgreSQL
- * parses and plans it again on every execution; for the eager plan's one statement that is a sixth
- * of its CPU (docs/strategies.md). Here a connection prepares each parameterized statement it runs
+ * parses and plans it again on every execution: for the eager plan's one statement at N = 10 that
+ * was about 15% of its CPU (docs/strategies.md). Here a connection prepares each parameterized statement it runs
  * once, under a name of its own, and executes it by name after that: PostgreSQL skips the parse,
  * and after five executions it may keep a generic plan and skip planning too.
  *
@@ -12,6 +12,10 @@
  * are never reused on a connection, so a statement queued behind a `DEALLOCATE` can never run a
  * plan that is gone. A `DEALLOCATE` refused inside a failed transaction is retried at the next
  * eviction, so the count stays bounded by `size` plus those few.
+ *
+ * A migration that changes a column's type under a running server makes PostgreSQL refuse a
+ * prepared statement that returns it ("cached plan must not change result type"): such a
+ * statement is deallocated, prepared again and run once more, so the change costs no request.
  */
 import pg from "pg";
 
@@ -58,19 +62,39 @@ class StatementCache {
     if (this.#names.size > this.size) {
       const [oldest, evicted] = this.#names.entries().next().value!;
       this.#names.delete(oldest);
-      const due = [...this.#stale, evicted];
-      this.#stale = [];
-      for (const stale of due) {
-        this.deallocate(stale).then(
-          () => this.forget(stale),
-          // 26000: never prepared (its parse failed with its transaction), so nothing to free.
-          (error: { code?: string }) => (error.code === "26000" ? this.forget(stale) : this.#stale.push(stale)),
-        );
-      }
+      this.#release(evicted);
     }
     return name;
   }
+
+  /** Forgets a statement whose plan PostgreSQL refuses to reuse; the next use prepares it again. */
+  drop(text: string): void {
+    const name = this.#names.get(text);
+    if (name === undefined) return;
+    this.#names.delete(text);
+    this.#release(name);
+  }
+
+  #release(name: string): void {
+    const due = [...this.#stale, name];
+    this.#stale = [];
+    for (const stale of due) {
+      this.deallocate(stale).then(
+        () => this.forget(stale),
+        // 26000: never prepared (its parse failed with its transaction), so nothing to free.
+        (error: { code?: string }) => (error.code === "26000" ? this.forget(stale) : this.#stale.push(stale)),
+      );
+    }
+  }
 }
+
+/**
+ * PostgreSQL refuses to run a prepared statement whose result columns changed since it was
+ * prepared (a migration changed a column's type under a running server): SQLSTATE 0A000.
+ */
+const planChanged = (error: unknown) =>
+  (error as { code?: string }).code === "0A000" &&
+  /cached plan must not change result type/.test(String((error as Error).message));
 
 /**
  * A `pg.Client` class for `pg.Pool({ Client })` whose connections keep their last `size`
@@ -91,11 +115,23 @@ export function statementCachingClient(size: number): typeof pg.Client {
         (name) => query(`DEALLOCATE ${name}`) as Promise<unknown>,
         (name) => void delete parsed()?.[name],
       );
+      const run = (config: QueryConfig, rest: unknown[]) => query({ ...config, name: cache.nameFor(config.text) }, ...rest);
       this.query = ((...args: unknown[]) => {
         const statement = cacheable(args);
         if (!statement) return query(...args);
         const { config, rest } = statement;
-        return query({ ...config, name: cache.nameFor(config.text) }, ...rest);
+        if (rest.some((arg) => typeof arg === "function")) return run(config, rest);
+        // A statement whose plan went stale is prepared again and run once more: it failed before
+        // running (outside a transaction it simply succeeds now; inside one, the transaction had
+        // already failed with it, and its retry is the transaction's).
+        return (run(config, rest) as Promise<unknown>).catch((error: unknown) => {
+          if (!planChanged(error)) throw error;
+          cache.drop(config.text);
+          return (run(config, rest) as Promise<unknown>).catch((retry: { code?: string }) => {
+            // 25P02: the transaction failed with the first attempt; its error is the one to see.
+            throw retry.code === "25P02" ? error : retry;
+          });
+        });
       }) as pg.Client["query"];
     }
   } as typeof pg.Client;
