@@ -35,6 +35,11 @@ const UNAVAILABLE_STATES = /^(08\w{3}|53300|57P0[1-4])$/;
 const UNAVAILABLE_MESSAGES =
   /timeout exceeded when trying to connect|Connection terminated|ECONNREFUSED|ECONNRESET|EPIPE|Can't reach database server|Client has encountered a connection error|Unable to start a transaction in the given time|Cannot use a pool after calling end/i;
 const TIMEOUT_MESSAGES = /expired transaction|Query read timeout/i;
+/**
+ * A prepared statement whose result columns a migration changed (0A000): the connection prepares
+ * it again (src/db/statements.ts), so only a transaction it failed sees it, and a retry works.
+ */
+const STALE_PLAN = /cached plan must not change result type/;
 
 /** Everything an error carries, outermost first: Prisma wraps the driver's error in `meta` or `cause`. */
 function* causes(error: unknown): Generator<Record<string, unknown>> {
@@ -58,6 +63,9 @@ export function faultOf(error: unknown): Fault | undefined {
     if (TIMEOUT_STATES.test(state)) return { code: "TIMEOUT", kind: state, detail: String(e.originalMessage ?? e.message ?? "") };
     if (kind && UNAVAILABLE_KINDS.has(kind)) return { code: "SERVICE_UNAVAILABLE", kind, detail: describe(e) };
     if (UNAVAILABLE_STATES.test(state)) return { code: "SERVICE_UNAVAILABLE", kind: state, detail: describe(e) };
+    if (state === "0A000" && STALE_PLAN.test(String(e.originalMessage ?? e.message ?? ""))) {
+      return { code: "SERVICE_UNAVAILABLE", kind: state, detail: describe(e) };
+    }
   }
   for (const e of chain) {
     const message = typeof e.message === "string" ? e.message : "";
