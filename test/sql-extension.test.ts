@@ -24,6 +24,37 @@ afterAll(async () => {
 });
 
 describe("extensions.sql", () => {
+  it("reads the row past a page only when hasNextPage (hasPreviousPage backwards) is asked", async () => {
+    const usersRead = async (connection: string, pageInfo: string) => {
+      const res = await shop.gql(`{ users(${connection}) { edges { node { id } } ${pageInfo} } }`, {}, { strategy: "eager" });
+      const data = dataOf(res);
+      const { statements } = res.extensions!.sql!;
+      expect(statements).toHaveLength(1);
+      return { rows: statements[0]!.rows, pageInfo: data.users.pageInfo, edges: data.users.edges.length };
+    };
+    expect(await usersRead("first: 2", "")).toEqual({ rows: 2, pageInfo: undefined, edges: 2 });
+    expect(await usersRead("first: 2", "pageInfo { endCursor }")).toMatchObject({ rows: 2, edges: 2 });
+    expect(await usersRead("first: 2", "pageInfo { hasNextPage }")).toEqual({
+      rows: 3,
+      pageInfo: { hasNextPage: true },
+      edges: 2,
+    });
+    // Through a fragment and an alias, as a client's generated documents write it.
+    expect(
+      await usersRead("first: 2", "...on QueryUsersConnection { info: pageInfo { ...on PageInfo { more: hasNextPage } } }"),
+    ).toMatchObject({ rows: 3, edges: 2 });
+    expect(await usersRead("last: 2", "pageInfo { hasNextPage }")).toEqual({
+      rows: 2,
+      pageInfo: { hasNextPage: false },
+      edges: 2,
+    });
+    expect(await usersRead("last: 2", "pageInfo { hasPreviousPage }")).toEqual({
+      rows: 3,
+      pageInfo: { hasPreviousPage: true },
+      edges: 2,
+    });
+  });
+
   it("lists every statement with its SQL, duration and rows", async () => {
     const started = performance.now();
     const res = await shop.gql(`{ users(first: 3) { edges { node { orders { id } } } } }`, {}, { strategy: "batched" });
@@ -35,7 +66,8 @@ describe("extensions.sql", () => {
     expect(sql.count).toBe(2);
     expect(sql.statements).toHaveLength(2);
     expect(sql.statements[0]!.sql).toMatch(/FROM "public"\."User"/);
-    expect(sql.statements[0]!.rows).toBe(4); // first + 1: how Pothos learns hasNextPage
+    // The page, and no row past it: nothing asks whether another page follows.
+    expect(sql.statements[0]!.rows).toBe(3);
     // The orders of all three users in one flat statement: their ids as one array, each user's page
     // cut by the database.
     expect(sql.statements[1]!.sql).toMatch(/FROM "Order" WHERE "userId" = ANY\(\$1\)/);

@@ -253,24 +253,38 @@ export async function selectFor<Context>(
 }
 
 /**
+ * The field nodes the field being resolved selects at `path` below it (through fragments, honouring
+ * `@skip`/`@include`): `["edges", "node"]` of a connection, say. Empty when the selection stops
+ * before the end of the path.
+ */
+function fieldNodesAt(info: GraphQLResolveInfo, path: readonly string[]): FieldNode[] {
+  const walk = { schema: info.schema, fragments: info.fragments, variables: info.variableValues };
+  let type = getNamedType(info.returnType);
+  let nodes: readonly FieldNode[] = info.fieldNodes;
+  for (const name of path) {
+    if (!isObjectType(type)) return [];
+    const field = type.getFields()[name];
+    if (!field) return [];
+    const found: FieldNode[] = [];
+    for (const [, fieldNodes] of collect(walk, type, selectionSets(nodes))) {
+      if (fieldNodes[0]!.name.value === name) found.push(...fieldNodes);
+    }
+    if (!found.length) return [];
+    type = getNamedType(field.type);
+    nodes = found;
+  }
+  return [...nodes];
+}
+
+/**
  * The `node` fields below a connection field's `edges`: the selection of a connection's rows (a
  * connection's own fields, `totalCount` and `pageInfo`, load nothing of them).
  */
-export function connectionNodes(info: GraphQLResolveInfo): FieldNode[] {
-  const walk = { schema: info.schema, fragments: info.fragments, variables: info.variableValues };
-  const connection = getNamedType(info.returnType) as GraphQLObjectType;
-  const edgesField = connection.getFields().edges;
-  if (!edgesField) return [];
-  const edge = getNamedType(edgesField.type) as GraphQLObjectType;
-  const nodes: FieldNode[] = [];
-  for (const [, fieldNodes] of collect(walk, connection, selectionSets(info.fieldNodes))) {
-    if (fieldNodes[0]!.name.value !== "edges") continue;
-    for (const [, nodeFields] of collect(walk, edge, selectionSets(fieldNodes))) {
-      if (nodeFields[0]!.name.value === "node") nodes.push(...nodeFields);
-    }
-  }
-  return nodes;
-}
+export const connectionNodes = (info: GraphQLResolveInfo): FieldNode[] => fieldNodesAt(info, ["edges", "node"]);
+
+/** True when the connection field being resolved reads `pageInfo { <name> }`. */
+export const readsPageInfo = (info: GraphQLResolveInfo, name: string): boolean =>
+  fieldNodesAt(info, ["pageInfo", name]).length > 0;
 
 /** True when the field being resolved selects any of `names` (through fragments, honouring `@skip`/`@include`). */
 export function selects(info: GraphQLResolveInfo, names: readonly string[]): boolean {

@@ -18,6 +18,7 @@ import { badInput, notFound } from "../../errors.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, rules } from "../../limits/inputs.js";
 import { MODELS, type ModelName } from "../../loading/models.js";
 import { type Page, prismaOrderBy } from "../../loading/pages.js";
+import { readsPageInfo } from "../../loading/plan.js";
 import { pathString, withCause } from "../../sql/recorder.js";
 import { builder } from "../builder.js";
 import type { Context } from "../context.js";
@@ -151,11 +152,13 @@ export interface ConnectionArgs {
 /**
  * A root connection (`users`, `orders`, `products`) over Prisma's cursor paging: `find` gets the
  * rows' query (see `connectionRows`; none when only `totalCount` is asked) and the window (`cursor`,
- * `skip`, `take`, negative when paging backwards, one row more than the page to tell whether
- * another follows) and returns the rows in their order; `total` counts the matches when
+ * `skip`, `take`, negative when paging backwards, one row more than the page when `hasNextPage`
+ * (`hasPreviousPage` backwards) is asked, to tell whether another follows) and returns the rows in
+ * their order; `total` counts the matches when
  * `totalCount` is asked.
  */
 export async function cursorConnection<Row extends { id: number }, Query>(
+  info: GraphQLResolveInfo,
   args: ConnectionArgs,
   query: Query | undefined,
   find: (query: Query, window: { cursor?: { id: number }; skip: number; take: number }) => Promise<Row[]>,
@@ -168,13 +171,17 @@ export async function cursorConnection<Row extends { id: number }, Query>(
   if (after != null && args.last != null) throw badInput("after", "after and last cannot be given together.");
   const { limit } = getConnectionPageSize({ args, defaultSize: DEFAULT_PAGE_SIZE, maxSize: MAX_PAGE_SIZE });
   const backward = before != null || args.last != null;
-  const take = backward ? -limit : limit;
+  // The row past the page only tells whether another page follows that way: read it when that
+  // is asked. Eager loads each row's whole selection, so an unasked one costs a whole subtree.
+  const peek = readsPageInfo(info, backward ? "hasPreviousPage" : "hasNextPage");
+  const rowsToRead = peek ? limit : limit - 1;
+  const take = backward ? -rowsToRead : rowsToRead;
   const cursor = before ?? after;
   const window =
     cursor == null ? { take, skip: 0 } : { cursor: { id: cursorId(cursor, before ? "before" : "after") }, take, skip: 1 };
   // Without a query, the connection's rows were not asked for (only its totalCount).
   const rows = query === undefined ? [] : await find(query, window);
-  const full = rows.length === limit;
+  const full = peek && rows.length === limit;
   const nodes = full ? rows.slice(backward ? 1 : 0, backward ? rows.length : -1) : rows;
   const edges = nodes.map((node) => ({ cursor: rowCursor(node), node }));
   return {

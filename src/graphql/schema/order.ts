@@ -104,6 +104,7 @@ builder.queryFields((t) => ({
       resolve: async (_root, args, ctx, info) => {
         const where = orderWhere(args.filter, ctx);
         return cursorConnection(
+          info,
           args,
           await connectionRows(ctx, info),
           (query, window) => ctx.prisma.order.findMany({ ...query, ...window, where, orderBy: orderByOf(args.orderBy) }),

@@ -108,6 +108,7 @@ builder.queryFields((t) => ({
       resolve: async (_root, args, ctx, info) => {
         const where = productWhere(args.filter);
         return cursorConnection(
+          info,
           args,
           await connectionRows(ctx, info),
           (query, window) => ctx.prisma.product.findMany({ ...query, ...window, where, orderBy: orderByOf(args.orderBy) }),

@@ -120,6 +120,7 @@ builder.queryFields((t) => ({
       resolve: async (_root, args, ctx, info) => {
         const where = userWhere(args.filter, ctx);
         return cursorConnection(
+          info,
           args,
           await connectionRows(ctx, info),
           (query, window) => ctx.prisma.user.findMany({ ...query, ...window, where, orderBy: orderByOf(args.orderBy) }),
