@@ -125,6 +125,23 @@ describe.runIf(testDatabaseKind === "postgres" && !throughPooler)("a connection'
     expect((await read()).rows).toEqual([{ v: "7" }]);
   });
 
+  it("prepares it again through a pool too, whose queries pass a callback", async () => {
+    const pool = new pg.Pool({ connectionString, max: 1, Client: statementCachingClient(5) });
+    try {
+      await pool.query("CREATE TEMP TABLE pooled (id int PRIMARY KEY, v int)");
+      await pool.query("INSERT INTO pooled VALUES (1, 7)");
+      const read = () => pool.query<{ v: number | string }>("SELECT v FROM pooled WHERE id = $1", [1]);
+      expect((await read()).rows).toEqual([{ v: 7 }]);
+      await pool.query("ALTER TABLE pooled ALTER COLUMN v TYPE bigint");
+      expect((await read()).rows).toEqual([{ v: "7" }]);
+      expect(pool.totalCount).toBe(1);
+      // Any other failure reaches the pool's caller as it is.
+      await expect(pool.query("SELECT 1 / $1::int", [0])).rejects.toThrow(/division by zero/);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it("is pg's own client when the size is 0", () => {
     expect(statementCachingClient(0)).toBe(pg.Client);
   });
@@ -154,5 +171,15 @@ describe.runIf(testDatabaseKind === "postgres")("the server's statements", () =>
     expect(eager).toHaveLength(1);
     expect(eager[0]!.runs).toBe(2);
     expect(eager[0]!.statement).toContain("JSON_BUILD_OBJECT(");
+  });
+
+  it("answers as before when a migration changes the type of a column its prepared statements return", async () => {
+    const query = "{ users(first: 2) { edges { node { name email } } } }";
+    const before = dataOf(await shop.gql(query, {}, { strategy: "eager" }));
+    dataOf(await shop.gql(query, {}, { strategy: "eager" }));
+    await shop.prisma.$executeRawUnsafe('ALTER TABLE "User" ALTER COLUMN "name" TYPE varchar(500)');
+    const after = await shop.gql(query, {}, { strategy: "eager" });
+    expect(after.errors).toBeUndefined();
+    expect(after.data).toEqual(before);
   });
 });

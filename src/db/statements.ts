@@ -115,23 +115,33 @@ export function statementCachingClient(size: number): typeof pg.Client {
         (name) => query(`DEALLOCATE ${name}`) as Promise<unknown>,
         (name) => void delete parsed()?.[name],
       );
-      const run = (config: QueryConfig, rest: unknown[]) => query({ ...config, name: cache.nameFor(config.text) }, ...rest);
-      this.query = ((...args: unknown[]) => {
-        const statement = cacheable(args);
-        if (!statement) return query(...args);
-        const { config, rest } = statement;
-        if (rest.some((arg) => typeof arg === "function")) return run(config, rest);
-        // A statement whose plan went stale is prepared again and run once more: it failed before
-        // running (outside a transaction it simply succeeds now; inside one, the transaction had
-        // already failed with it, and its retry is the transaction's).
-        return (run(config, rest) as Promise<unknown>).catch((error: unknown) => {
+      const run = (config: QueryConfig) => query({ ...config, name: cache.nameFor(config.text) }) as Promise<unknown>;
+      // A statement whose plan went stale is prepared again and run once more: it failed before
+      // running (outside a transaction it simply succeeds now; inside one, the transaction had
+      // already failed with it, and its retry is the transaction's).
+      const runOrRetry = (config: QueryConfig) =>
+        run(config).catch((error: unknown) => {
           if (!planChanged(error)) throw error;
           cache.drop(config.text);
-          return (run(config, rest) as Promise<unknown>).catch((retry: { code?: string }) => {
+          return run(config).catch((retry: { code?: string }) => {
             // 25P02: the transaction failed with the first attempt; its error is the one to see.
             throw retry.code === "25P02" ? error : retry;
           });
         });
+      this.query = ((...args: unknown[]) => {
+        const statement = cacheable(args);
+        if (!statement) return query(...args);
+        const result = runOrRetry(statement.config);
+        // pg.Pool's query() passes a callback (Prisma's adapter queries through the pool).
+        const callback = statement.rest.find((arg) => typeof arg === "function") as
+          | ((error: unknown, result?: unknown) => void)
+          | undefined;
+        if (!callback) return result;
+        result.then(
+          (value) => callback(undefined, value),
+          (error: unknown) => callback(error),
+        );
+        return undefined;
       }) as pg.Client["query"];
     }
   } as typeof pg.Client;
