@@ -3,9 +3,9 @@
  * adapters (`statement_cache_size` in the connection URL, 100 by default, off with
  * `pgbouncer=true`). Through `@prisma/adapter-pg` every statement is sent unnamed, so PostgreSQL
  * parses and plans it again on every execution: for the eager plan's one statement at N = 10 that
- * was about 15% of its CPU (docs/strategies.md). Here a connection prepares each parameterized statement it runs
- * once, under a name of its own, and executes it by name after that: PostgreSQL skips the parse,
- * and after five executions it may keep a generic plan and skip planning too.
+ * was about 15% of its CPU (docs/strategies.md). Here a connection prepares each parameterized
+ * statement it runs once, under a name of its own, and executes it by name after that: PostgreSQL
+ * skips the parse, and after five executions it may keep a generic plan and skip planning too.
  *
  * Bounded: each connection keeps its `size` most recently used statements and deallocates the one
  * that falls out (PostgreSQL holds a prepared statement's plan in the connection's memory). Names

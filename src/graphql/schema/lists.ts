@@ -154,8 +154,7 @@ export interface ConnectionArgs {
  * rows' query (see `connectionRows`; none when only `totalCount` is asked) and the window (`cursor`,
  * `skip`, `take`, negative when paging backwards, one row more than the page when `hasNextPage`
  * (`hasPreviousPage` backwards) is asked, to tell whether another follows) and returns the rows in
- * their order; `total` counts the matches when
- * `totalCount` is asked.
+ * their order; `total` counts the matches when `totalCount` is asked.
  */
 export async function cursorConnection<Row extends { id: number }, Query>(
   info: GraphQLResolveInfo,
