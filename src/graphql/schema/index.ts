@@ -3,6 +3,7 @@ import { GraphQLDeferDirective, GraphQLStreamDirective } from "@graphql-tools/ut
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { type GraphQLSchema, isObjectType, specifiedDirectives } from "graphql";
 import { builder } from "../builder.js";
+import { guardRows } from "./guard.js";
 import "./scalars.js";
 import "./refs.js";
 import "./order-inputs.js";
@@ -21,11 +22,13 @@ builder.mutationType({ description: "Writes: each returns the object it changed,
  * plugin), so the printed contract must declare them too, or tools that validate operations against
  * the file would reject queries the server accepts.
  */
-export const schema = syncGlobalIds(
-  builder.toSchema({
-    sortSchema: true,
-    directives: [...specifiedDirectives, GraphQLDeferDirective, GraphQLStreamDirective],
-  }),
+export const schema = guardRows(
+  syncGlobalIds(
+    builder.toSchema({
+      sortSchema: true,
+      directives: [...specifiedDirectives, GraphQLDeferDirective, GraphQLStreamDirective],
+    }),
+  ),
 );
 
 /**

@@ -55,9 +55,9 @@ builder.node(UserRef, {
   description: "A customer of the shop.",
   ...userLoading,
   id: { ...userLoading.id, parse: parseUserId },
-  extensions: modelType("User"),
-  // Defence in depth: a user reached through a path that forgot to filter is still refused.
-  authScopes: (user, ctx) => maySee(ctx.viewer, user),
+  // Defence in depth: a user reached through a path that forgot to filter is still refused where it
+  // enters the answer (src/graphql/schema/guard.ts).
+  extensions: { ...modelType("User"), visibleTo: maySee },
   fields: () => ({}),
 });
 
@@ -75,8 +75,7 @@ builder.node(OrderRef, {
   description: "A customer's order. Its total is derived from its items, never stored.",
   ...orderLoading,
   id: { ...orderLoading.id, parse: parseOrderId },
-  extensions: modelType("Order", ["id", "userId"]),
-  authScopes: (order, ctx) => maySee(ctx.viewer, order),
+  extensions: { ...modelType("Order", ["id", "userId"]), visibleTo: maySee },
   fields: () => ({}),
 });
 
