@@ -2,6 +2,7 @@
  * Strict inputs: every value a client sends is checked before the database sees it, inline or as a
  * variable, and a mistake is BAD_USER_INPUT naming what was wrong, never an internal error.
  */
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "../src/generated/prisma/client.js";
 import { MAX_DB_ID } from "../src/graphql/schema/ids.js";
@@ -114,6 +115,27 @@ describe("Decimal", () => {
     }
     expect(serializeDecimal("19.99")).toBe("19.99");
     expect(serializeDecimal("19.9")).toBe("19.90");
+  });
+
+  it("writes any Decimal as toFixed(2) does: whole, two places, more places, tiny, huge, negative", () => {
+    const digits = (max: number) => fc.integer({ min: 0, max }).map(String);
+    const decimal = fc.oneof(
+      fc
+        .tuple(fc.boolean(), digits(Number.MAX_SAFE_INTEGER), digits(99))
+        .map(([minus, whole, cents]) => `${minus ? "-" : ""}${whole}.${cents.padStart(2, "0")}`),
+      fc
+        .tuple(fc.boolean(), digits(99_999_999), fc.integer({ min: 0, max: 99_999 }))
+        .map(([minus, whole, places]) => `${minus ? "-" : ""}${whole}.${places}`),
+      fc.tuple(digits(9), fc.integer({ min: -30, max: 30 })).map(([mantissa, exponent]) => `${mantissa}e${exponent}`),
+      fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }).map(String),
+    );
+    fc.assert(
+      fc.property(decimal, (text) => {
+        const value = new Prisma.Decimal(text);
+        expect(serializeDecimal(value), text).toBe(value.toFixed(2));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

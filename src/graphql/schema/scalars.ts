@@ -24,25 +24,38 @@ function parseDecimal(value: unknown): Prisma.Decimal {
 
 /** Two places already: what `numeric(10,2)` and sums of it come as from the database. */
 const TWO_PLACES = /^-?\d+\.\d\d$/;
-const WHOLE = /^-?\d+$/;
-const ONE_PLACE = /^-?\d+\.\d$/;
+
+/** A base-1e7 word of decimal.js's digits as its seven decimal digits. */
+const word = (n: number) => String(n).padStart(7, "0");
+
+/**
+ * A Decimal with at most two places written with two, straight from its documented parts
+ * (decimal.js: `d`, the digits in base-1e7 words aligned on the decimal point; `e`, the exponent of
+ * the first digit; `s`, the sign), without `toString()` and its intermediate strings; undefined for
+ * a value with more places, which `toFixed(2)` rounds.
+ */
+function twoPlaces(value: Prisma.Decimal): string | undefined {
+  const { d, e, s } = value as unknown as { d: number[] | null; e: number; s: number };
+  if (!d) return undefined; // NaN or Infinity
+  const units = Math.floor(e / 7); // index of the word of units, counting from the first word
+  if (units < -1 || d.length > units + 2) return undefined;
+  const fraction = d[units + 1] ?? 0;
+  if (fraction % 100_000 !== 0) return undefined;
+  let whole = units < 0 ? "0" : String(d[0]);
+  for (let i = 1; i <= units; i++) whole += word(d[i] ?? 0);
+  const cents = fraction / 100_000;
+  return `${s < 0 && (whole !== "0" || cents !== 0) ? "-" : ""}${whole}.${cents < 10 ? "0" : ""}${cents}`;
+}
 
 /**
  * A decimal as the API writes it, without building a new Decimal for values that need none: the
- * driver's text of a `numeric(10,2)` (and of sums of it) is returned as it is. Prisma's Decimal
- * (a price read back from the database has at most two places) is written with `toString()` and
- * padded, which costs a third of `toFixed(2)` and its rounding; any other Decimal, and anything
- * else, goes through `toFixed(2)`.
+ * driver's text of a `numeric(10,2)` (and of sums of it) is returned as it is, and Prisma's Decimal
+ * (a price read back from the database has at most two places) is written from its digits. Any
+ * other Decimal, and anything else, goes through `toFixed(2)`.
  */
 export function serializeDecimal(value: unknown): string {
   if (typeof value === "string" && TWO_PLACES.test(value)) return value;
-  if (value instanceof Prisma.Decimal) {
-    const text = value.toString();
-    if (TWO_PLACES.test(text)) return text;
-    if (WHOLE.test(text)) return `${text}.00`;
-    if (ONE_PLACE.test(text)) return `${text}0`;
-    return value.toFixed(2);
-  }
+  if (value instanceof Prisma.Decimal) return twoPlaces(value) ?? value.toFixed(2);
   return new Prisma.Decimal(value as string).toFixed(2);
 }
 
