@@ -2,10 +2,12 @@
  * Strict inputs: every value a client sends is checked before the database sees it, inline or as a
  * variable, and a mistake is BAD_USER_INPUT naming what was wrong, never an internal error.
  */
+import { encodeGlobalID } from "@pothos/plugin-relay";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Prisma } from "../src/generated/prisma/client.js";
 import { MAX_DB_ID } from "../src/graphql/schema/ids.js";
+import { NODE_TYPES, rowGlobalId } from "../src/graphql/schema/node-ids.js";
 import { serializeDecimal } from "../src/graphql/schema/scalars.js";
 import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, errorOf, type GraphQLResponse, type TestShop } from "./support/shop.js";
@@ -115,6 +117,16 @@ describe("Decimal", () => {
     }
     expect(serializeDecimal("19.99")).toBe("19.99");
     expect(serializeDecimal("19.9")).toBe("19.90");
+  });
+
+  it("encodes a row's global ID exactly as the relay plugin does, for any type name and id", () => {
+    const typename = fc.oneof(fc.constantFrom(...NODE_TYPES), fc.stringMatching(/^[A-Z][A-Za-z]{0,12}$/));
+    fc.assert(
+      fc.property(typename, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (type, id) => {
+        expect(rowGlobalId(type)(id)).toBe(encodeGlobalID(type, String(id)));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it("writes any Decimal as toFixed(2) does: whole, two places, more places, tiny, huge, negative", () => {
