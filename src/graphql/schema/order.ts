@@ -38,7 +38,7 @@ builder.objectFields(OrderRef, (t) => ({
   items: t.field({
     type: [OrderItemRef],
     description: "The order's lines, a page at a time (default: in the order they were added, 20).",
-    args: listArgs(t.arg, OrderItemRef, OrderItemOrderBy),
+    args: listArgs(t.arg, OrderItemOrderBy),
     extensions: loads("items", itemsPage),
     resolve: toMany("Order", "items", itemsPage),
   }),

@@ -43,7 +43,7 @@ builder.objectFields(ProductRef, (t) => ({
     authScopes: { signedIn: true },
     description:
       "The order lines for this product you may see (all for an admin, your own for a customer), a page at a time (default: oldest first, 20).",
-    args: listArgs(t.arg, OrderItemRef, OrderItemOrderBy),
+    args: listArgs(t.arg, OrderItemOrderBy),
     extensions: loads("orderItems", orderItemsPage),
     resolve: toMany("Product", "orderItems", orderItemsPage),
   }),

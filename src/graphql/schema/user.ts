@@ -40,7 +40,7 @@ builder.objectFields(UserRef, (t) => ({
     description: "The user's orders, a page at a time (default: oldest first, 20).",
     args: {
       status: t.arg({ type: OrderStatusEnum, required: false, description: "Only orders in this status." }),
-      ...listArgs(t.arg, OrderRef, OrderOrderBy),
+      ...listArgs(t.arg, OrderOrderBy),
     },
     extensions: loads("orders", ordersPage),
     resolve: toMany("User", "orders", ordersPage),
