@@ -69,8 +69,13 @@ function checked(value: unknown, check: Check, ctx: Context, info: GraphQLResolv
     // Items that are still promises are checked when they settle, each on its own, as the executor
     // completes them; a list of rows (the common case) is checked in place.
     if (value.some(isPromiseLike)) return value.map((item) => checked(item, check, ctx, info));
-    for (const item of value) if (item !== null && typeof item === "object" && !(item instanceof Error)) check(item, ctx, info);
-    return value;
+    const pending: Promise<void>[] = [];
+    for (const item of value) {
+      if (item === null || typeof item !== "object" || item instanceof Error) continue;
+      const waiting = check(item, ctx, info);
+      if (waiting) pending.push(waiting);
+    }
+    return pending.length ? Promise.all(pending).then(() => value) : value;
   }
   if (typeof value !== "object") return value;
   const pending = check(value, ctx, info);
