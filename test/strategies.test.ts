@@ -6,6 +6,7 @@ import type { GraphQLError } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { notFound } from "../src/errors.js";
 import { createLoaders } from "../src/loading/loaders.js";
+import { planCache } from "../src/loading/plan.js";
 import { gid } from "./support/ids.js";
 import { createTestShop, dataOf, STRATEGIES, type TestShop } from "./support/shop.js";
 import { expectNoNPlusOne, nPlusOneFields } from "./support/sql.js";
@@ -173,6 +174,64 @@ describe("statement budgets for users -> orders -> items -> product", () => {
       expect(await statementCount(derived(50), strategy)).toBe(at5);
     }
     expect(await statementCount(derived(50), "lazy")).toBeGreaterThan(await statementCount(derived(5), "lazy"));
+  });
+});
+
+describe("the eager plan, worked out once per document", () => {
+  const PLANNED = `query Planned($withItems: Boolean!, $orders: Int!) {
+    users(first: 4) { edges { node { name orders(first: $orders) { id items @include(if: $withItems) { quantity product { name } } } } } }
+  }`;
+  type Users = { users: { edges: { node: { orders: { id: string; items?: unknown[] }[] } }[] } };
+  const built = () => planCache.built;
+
+  it("is reused by the next request of the document, with that request's arguments, and worked out anew for other @skip/@include values", async () => {
+    const ask = async (variables: Record<string, unknown>) => {
+      const before = built();
+      const [eager, batched] = await Promise.all(
+        ["eager", "batched"].map((strategy) => shop.gql(PLANNED, variables, { strategy })),
+      );
+      expect(dataOf(batched!)).toEqual(dataOf(eager!));
+      expect(eager!.extensions!.sql!.count).toBe(1);
+      return { data: dataOf<Users>(eager!), planned: built() - before, sql: eager!.extensions!.sql!.statements[0]!.sql };
+    };
+    const first = await ask({ withItems: true, orders: 2 });
+    expect(first.planned).toBeGreaterThan(0);
+    expect(
+      first.data.users.edges.every(({ node }) => node.orders.length === 2 && node.orders.every((o) => o.items!.length > 0)),
+    ).toBe(true);
+
+    // The same document with another page size: nothing planned again, and the page is this request's.
+    const again = await ask({ withItems: true, orders: 1 });
+    expect(again.planned).toBe(0);
+    expect(again.data.users.edges.every(({ node }) => node.orders.length === 1)).toBe(true);
+
+    // Another value of @include: another plan, without the items.
+    const without = await ask({ withItems: false, orders: 2 });
+    expect(without.planned).toBeGreaterThan(0);
+    expect(without.data.users.edges.every(({ node }) => node.orders.every((o) => o.items === undefined))).toBe(true);
+    expect(without.sql).not.toContain('"OrderItem"');
+    expect(first.sql).toContain('"OrderItem"');
+
+    // Both are kept.
+    expect((await ask({ withItems: true, orders: 2 })).planned).toBe(0);
+    expect((await ask({ withItems: false, orders: 1 })).planned).toBe(0);
+  });
+
+  it("keeps no viewer's rows or row filters: a customer after an admin sees only the lines of their own orders", async () => {
+    const LINES = `{ products(first: 25) { edges { node { orderItems(first: 50) { order { user { id } } } } } } }`;
+    type Lines = { products: { edges: { node: { orderItems: { order: { user: { id: string } } }[] } }[] } };
+    const userIds = (response: Awaited<ReturnType<TestShop["gql"]>>) =>
+      (dataOf(response) as Lines).products.edges.flatMap(({ node }) => node.orderItems.map((line) => line.order.user.id));
+    const customer = (
+      await shop.prisma.user.findFirstOrThrow({ where: { active: true, orders: { some: {} } }, orderBy: { id: "asc" } })
+    ).id;
+    const admin = userIds(await shop.gql(LINES, {}, { strategy: "eager" }));
+    expect(new Set(admin).size).toBeGreaterThan(1);
+    const before = built();
+    const own = userIds(await shop.gql(LINES, {}, { strategy: "eager", as: { customer } }));
+    expect(built()).toBe(before);
+    expect(own.length).toBeGreaterThan(0);
+    expect(new Set(own)).toEqual(new Set([gid("User", customer)]));
   });
 });
 

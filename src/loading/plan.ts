@@ -14,10 +14,12 @@
  * aliases load through their loaders, one statement per level each.
  */
 import {
+  type ASTNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
   GraphQLIncludeDirective,
+  type GraphQLNamedType,
   type GraphQLObjectType,
   type GraphQLResolveInfo,
   type GraphQLSchema,
@@ -29,6 +31,8 @@ import {
   isObjectType,
   Kind,
   type SelectionSetNode,
+  type ValueNode,
+  visit,
 } from "graphql";
 import { MODELS, type Model, type ModelName, type Relation } from "./models.js";
 import { type Page, prismaPage } from "./pages.js";
@@ -146,152 +150,257 @@ export function columnsFor(info: GraphQLResolveInfo): string[] {
   return columns;
 }
 
-/** One level of a plan: a model's rows, the columns to read, the relations to load with them, the counts. */
-interface Level {
-  model: Model;
-  columns: Set<string>;
-  relations: Map<string, { relation: Relation; page?: Page; child: Level }>;
-  counts: Set<string>;
-}
-
-async function planLevel<Context>(
-  walk: Walk,
-  type: GraphQLObjectType,
-  nodes: readonly FieldNode[],
-  ctx: Context,
-): Promise<Level> {
-  const modelType = modelTypeOf(type);
-  if (!modelType) throw new Error(`${type.name} is not a model type.`);
-  const model = MODELS[modelType.model];
-  const level: Level = { model, columns: new Set(modelType.always), relations: new Map(), counts: new Set() };
-  const fields = type.getFields();
-  const asked = new Map<string, { field: GraphQLField<unknown, unknown>; nodes: FieldNode[]; loads: Loads<Context> }[]>();
-  for (const [, fieldNodes] of collect(walk, type, selectionSets(nodes))) {
-    const field = fields[fieldNodes[0]!.name.value];
-    if (!field) continue;
-    const loads = loadsOf(field) as Loads<Context> | undefined;
-    if (!loads) {
-      if (model.columns.has(field.name)) level.columns.add(field.name);
-      continue;
-    }
-    for (const name of loads.columns ?? []) level.columns.add(name);
-    if (loads.count) level.counts.add(loads.count);
-    if (loads.relation) {
-      const uses = asked.get(loads.relation) ?? [];
-      uses.push({ field, nodes: fieldNodes, loads });
-      asked.set(loads.relation, uses);
-    }
-  }
-  for (const [name, uses] of asked) {
-    const relation = model.relations.get(name);
-    if (!relation) continue;
-    const args = uses.map(({ field, nodes: [node] }) => getArgumentValues(field, node!, walk.variables));
-    // One property, one page: aliases with different arguments each go through their loader.
-    const shape = JSON.stringify(args[0]);
-    if (args.some((given) => JSON.stringify(given) !== shape)) continue;
-    let page: Page | undefined;
-    if (relation.list) {
-      try {
-        page = await uses[0]!.loads.page?.(args[0]!, ctx);
-      } catch {
-        // Arguments the field refuses (a bad cursor, a page too large): its resolver says so, per parent.
-        continue;
-      }
-      if (!page) continue;
-    }
-    const childType = getNamedType(uses[0]!.field.type) as GraphQLObjectType;
-    const child = await planLevel(
-      walk,
-      childType,
-      uses.flatMap((use) => use.nodes),
-      ctx,
-    );
-    level.relations.set(name, { relation, page, child });
-  }
-  // A to-one relation left to its loader loads by its foreign key. One preloaded needs no key of ours:
-  // Prisma joins on it itself, and a second copy in every row's JSON costs PostgreSQL.
-  for (const name of asked.keys()) {
-    const key = model.relations.get(name)?.foreignKey;
-    if (key && !level.relations.has(name)) level.columns.add(key);
-  }
-  return level;
-}
-
-/** A plan level as a Prisma `select`. */
-function selectOf(level: Level): Record<string, unknown> {
-  const select: Record<string, unknown> = {};
-  for (const name of level.columns) select[name] = true;
-  for (const [name, { page, child }] of level.relations) {
-    select[name] = page ? { ...prismaPage(page), select: selectOf(child) } : { select: selectOf(child) };
-  }
-  if (level.counts.size) select._count = { select: Object.fromEntries([...level.counts].map((name) => [name, true])) };
-  return select;
+/** One use of a relation at a level: the field that asks for it, and its arguments if no variable can change them. */
+interface Use<Context> {
+  field: GraphQLField<unknown, unknown>;
+  node: FieldNode;
+  loads: Loads<Context>;
+  /** The node's arguments when they are literals: the same for every request of the document. */
+  fixedArgs?: Record<string, unknown>;
 }
 
 /**
- * The Prisma `select` for the rows of `type` that `nodes` select: with `eager`, the whole plan
- * (relations, pages, counts, to the bottom of the selection); otherwise only the rows' own columns,
- * each relation below resolving through the loaders.
+ * What a selection asks of one level of rows, worked out from the document alone (and the values
+ * of the variables that `@skip`/`@include` read): the columns, the counts, and each relation with
+ * the fields that ask for it. Each request then only adds what depends on it: the arguments' values
+ * and the pages, which carry the viewer's row filter and the cursor (`instantiate`).
+ */
+interface Shape<Context = unknown> {
+  model: Model;
+  columns: readonly string[];
+  counts: readonly string[];
+  relations: readonly { name: string; relation: Relation; uses: readonly Use<Context>[]; child: Shape<Context> }[];
+}
+
+function shapeOf(walk: Walk, type: GraphQLObjectType, nodes: readonly FieldNode[]): Shape {
+  const modelType = modelTypeOf(type);
+  if (!modelType) throw new Error(`${type.name} is not a model type.`);
+  const model = MODELS[modelType.model];
+  const columns = new Set(modelType.always);
+  const counts = new Set<string>();
+  const fields = type.getFields();
+  const asked = new Map<string, Use<unknown>[]>();
+  for (const [, fieldNodes] of collect(walk, type, selectionSets(nodes))) {
+    const field = fields[fieldNodes[0]!.name.value];
+    if (!field) continue;
+    const loads = loadsOf(field);
+    if (!loads) {
+      if (model.columns.has(field.name)) columns.add(field.name);
+      continue;
+    }
+    for (const name of loads.columns ?? []) columns.add(name);
+    if (loads.count) counts.add(loads.count);
+    if (loads.relation && model.relations.has(loads.relation)) {
+      const uses = asked.get(loads.relation) ?? [];
+      // Only the first node of a response key gives its arguments (the rules of validation make
+      // every node of one key agree); all of them give the selection below.
+      const node = fieldNodes[0]!;
+      uses.push({
+        field,
+        node,
+        loads,
+        fixedArgs: hasVariables(node) ? undefined : getArgumentValues(field, node),
+      });
+      asked.set(loads.relation, uses);
+      for (const more of fieldNodes.slice(1)) uses.push({ field, node: more, loads, fixedArgs: uses.at(-1)!.fixedArgs });
+    }
+  }
+  const relations = [...asked].map(([name, uses]) => {
+    const childType = getNamedType(uses[0]!.field.type) as GraphQLObjectType;
+    return {
+      name,
+      relation: model.relations.get(name)!,
+      uses,
+      child: shapeOf(
+        walk,
+        childType,
+        uses.map((use) => use.node),
+      ),
+    };
+  });
+  return { model, columns: [...columns], counts: [...counts], relations };
+}
+
+/** True when a field's arguments mention a variable anywhere. */
+function hasVariables(node: FieldNode): boolean {
+  const walkValue = (value: ValueNode): boolean =>
+    value.kind === Kind.VARIABLE ||
+    (value.kind === Kind.LIST && value.values.some(walkValue)) ||
+    (value.kind === Kind.OBJECT && value.fields.some((field) => walkValue(field.value)));
+  return (node.arguments ?? []).some((argument) => walkValue(argument.value));
+}
+
+/**
+ * A shape as this request's Prisma `select`: each relation with its page (the viewer's row filter,
+ * the cursor, the size), unless its fields ask for it with different arguments (one property of a
+ * row holds one page: each alias then loads through its loader) or refuse their arguments (the
+ * resolver says so, per parent). A to-one relation left to its loader needs its foreign key; one
+ * preloaded does not: Prisma joins on it itself, and a second copy in every row's JSON costs PostgreSQL.
+ */
+async function instantiate<Context>(
+  shape: Shape<Context>,
+  variables: Readonly<Record<string, unknown>>,
+  ctx: Context,
+): Promise<Record<string, unknown>> {
+  const select: Record<string, unknown> = {};
+  for (const name of shape.columns) select[name] = true;
+  for (const { name, relation, uses, child } of shape.relations) {
+    const preloaded = await relationSelect(relation, uses, child, variables, ctx);
+    if (preloaded) select[name] = preloaded;
+    else if (relation.foreignKey) select[relation.foreignKey] = true;
+  }
+  if (shape.counts.length) select._count = { select: Object.fromEntries(shape.counts.map((name) => [name, true])) };
+  return select;
+}
+
+async function relationSelect<Context>(
+  relation: Relation,
+  uses: readonly Use<Context>[],
+  child: Shape<Context>,
+  variables: Readonly<Record<string, unknown>>,
+  ctx: Context,
+): Promise<Record<string, unknown> | undefined> {
+  const args = uses.map((use) => use.fixedArgs ?? getArgumentValues(use.field, use.node, variables));
+  if (args.length > 1) {
+    const shape = JSON.stringify(args[0]);
+    if (args.some((given) => JSON.stringify(given) !== shape)) return undefined;
+  }
+  if (!relation.list) return { select: await instantiate(child, variables, ctx) };
+  let page: Page | undefined;
+  try {
+    page = await uses[0]!.loads.page?.(args[0]!, ctx);
+  } catch {
+    return undefined;
+  }
+  return page ? { ...prismaPage(page), select: await instantiate(child, variables, ctx) } : undefined;
+}
+
+/**
+ * Per document: what the planner worked out of a field's selection. Keyed by the field's first node
+ * (a document parsed once is cached by Yoga and used by every request that sends it, so this lives as
+ * long as the document does), then by what is asked and by the values of the variables the
+ * operation's `@skip`/`@include` read. Each node keeps at most `PER_NODE` results.
+ */
+const planned = new WeakMap<FieldNode, Map<string, unknown>>();
+const PER_NODE = 64;
+
+/** Counts of what the cache did, for tests and profiles. */
+export const planCache = { built: 0, reused: 0 };
+
+/** The variables of `@skip`/`@include` in an operation and its fragments, by operation. */
+const directiveVariables = new WeakMap<object, readonly string[]>();
+
+function directiveVariablesOf(info: GraphQLResolveInfo): readonly string[] {
+  let names = directiveVariables.get(info.operation);
+  if (!names) {
+    const found = new Set<string>();
+    const fromNode = (node: ASTNode) =>
+      visit(node, {
+        Directive(directive) {
+          if (directive.name.value !== "skip" && directive.name.value !== "include") return false;
+          for (const argument of directive.arguments ?? []) {
+            if (argument.value.kind === Kind.VARIABLE) found.add(argument.value.name.value);
+          }
+          return false;
+        },
+      });
+    fromNode(info.operation);
+    for (const fragment of Object.values(info.fragments)) fromNode(fragment);
+    names = [...found];
+    directiveVariables.set(info.operation, names);
+  }
+  return names;
+}
+
+/** `make()`, worked out once per document, field, `what` and values of the directives' variables. */
+function perDocument<T>(info: GraphQLResolveInfo, what: string, make: () => T): T {
+  const node = info.fieldNodes[0]!;
+  let entries = planned.get(node);
+  if (!entries) {
+    entries = new Map();
+    planned.set(node, entries);
+  }
+  const names = directiveVariablesOf(info);
+  const asked = `${info.parentType.name}.${what}`;
+  const key = names.length ? `${asked}|${names.map((name) => String(info.variableValues[name])).join("|")}` : asked;
+  if (entries.has(key)) {
+    planCache.reused += 1;
+    return entries.get(key) as T;
+  }
+  const made = make();
+  planCache.built += 1;
+  if (entries.size < PER_NODE) entries.set(key, made);
+  return made;
+}
+
+/**
+ * The Prisma `select` for the rows the field being resolved returns, or those at `path` below it
+ * (`["edges", "node"]` of a connection): with `eager`, the whole plan (relations, pages, counts, to
+ * the bottom of the selection); otherwise only the rows' own columns, each relation below resolving
+ * through the loaders.
  */
 export async function selectFor<Context>(
   info: GraphQLResolveInfo,
-  type: GraphQLObjectType,
-  nodes: readonly FieldNode[],
   ctx: Context,
   eager: boolean,
+  path: readonly string[] = [],
 ): Promise<Record<string, unknown>> {
   if (!eager) {
-    return Object.fromEntries(
-      columnsIn({ schema: info.schema, fragments: info.fragments, variables: undefined }, type, nodes).map((name) => [
-        name,
-        true,
-      ]),
-    );
+    const columns = perDocument(info, `columns:${path.join(".")}`, () => {
+      const { type, nodes } = fieldNodesAt(info, path);
+      return columnsIn(
+        { schema: info.schema, fragments: info.fragments, variables: undefined },
+        type as GraphQLObjectType,
+        nodes,
+      );
+    });
+    return Object.fromEntries(columns.map((name) => [name, true]));
   }
-  const walk = { schema: info.schema, fragments: info.fragments, variables: info.variableValues };
-  return selectOf(await planLevel(walk, type, nodes, ctx));
+  const shape = perDocument(info, `plan:${path.join(".")}`, () => {
+    const { type, nodes } = fieldNodesAt(info, path);
+    const walk = { schema: info.schema, fragments: info.fragments, variables: info.variableValues };
+    return shapeOf(walk, type as GraphQLObjectType, nodes);
+  }) as Shape<Context>;
+  return instantiate(shape, info.variableValues, ctx);
 }
 
 /**
  * The field nodes the field being resolved selects at `path` below it (through fragments, honouring
- * `@skip`/`@include`): `["edges", "node"]` of a connection, say. Empty when the selection stops
- * before the end of the path.
+ * `@skip`/`@include`): `["edges", "node"]` of a connection, say; none when the selection stops
+ * before the end of the path. `type` is the path's type in the schema, selected or not.
  */
-function fieldNodesAt(info: GraphQLResolveInfo, path: readonly string[]): FieldNode[] {
+function fieldNodesAt(info: GraphQLResolveInfo, path: readonly string[]): { type: GraphQLNamedType; nodes: FieldNode[] } {
   const walk = { schema: info.schema, fragments: info.fragments, variables: info.variableValues };
   let type = getNamedType(info.returnType);
   let nodes: readonly FieldNode[] = info.fieldNodes;
   for (const name of path) {
-    if (!isObjectType(type)) return [];
+    if (!isObjectType(type)) throw new Error(`${type.name} has no field ${name}.`);
     const field = type.getFields()[name];
-    if (!field) return [];
+    if (!field) throw new Error(`${type.name} has no field ${name}.`);
     const found: FieldNode[] = [];
-    for (const [, fieldNodes] of collect(walk, type, selectionSets(nodes))) {
-      if (fieldNodes[0]!.name.value === name) found.push(...fieldNodes);
+    if (nodes.length) {
+      for (const [, fieldNodes] of collect(walk, type, selectionSets(nodes))) {
+        if (fieldNodes[0]!.name.value === name) found.push(...fieldNodes);
+      }
     }
-    if (!found.length) return [];
     type = getNamedType(field.type);
     nodes = found;
   }
-  return [...nodes];
+  return { type, nodes: [...nodes] };
 }
-
-/**
- * The `node` fields below a connection field's `edges`: the selection of a connection's rows (a
- * connection's own fields, `totalCount` and `pageInfo`, load nothing of them).
- */
-export const connectionNodes = (info: GraphQLResolveInfo): FieldNode[] => fieldNodesAt(info, ["edges", "node"]);
 
 /** True when the connection field being resolved reads `pageInfo { <name> }`. */
 export const readsPageInfo = (info: GraphQLResolveInfo, name: string): boolean =>
-  fieldNodesAt(info, ["pageInfo", name]).length > 0;
+  perDocument(info, `reads:pageInfo.${name}`, () => fieldNodesAt(info, ["pageInfo", name]).nodes.length > 0);
 
 /** True when the field being resolved selects any of `names` (through fragments, honouring `@skip`/`@include`). */
 export function selects(info: GraphQLResolveInfo, names: readonly string[]): boolean {
-  const walk = { schema: info.schema, fragments: info.fragments, variables: info.variableValues };
-  const type = getNamedType(info.returnType) as GraphQLObjectType;
-  for (const [, fieldNodes] of collect(walk, type, selectionSets(info.fieldNodes))) {
-    if (names.includes(fieldNodes[0]!.name.value)) return true;
-  }
-  return false;
+  return perDocument(info, `selects:${names.join(",")}`, () => {
+    const walk = { schema: info.schema, fragments: info.fragments, variables: info.variableValues };
+    const type = getNamedType(info.returnType) as GraphQLObjectType;
+    for (const [, fieldNodes] of collect(walk, type, selectionSets(info.fieldNodes))) {
+      if (names.includes(fieldNodes[0]!.name.value)) return true;
+    }
+    return false;
+  });
 }

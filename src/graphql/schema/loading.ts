@@ -1,6 +1,6 @@
 /** How root fields load their rows under the request's strategy (see src/loading/strategy.ts). */
-import { type GraphQLObjectType, type GraphQLResolveInfo, getNamedType } from "graphql";
-import { connectionNodes, selectFor, selects } from "../../loading/plan.js";
+import type { GraphQLResolveInfo } from "graphql";
+import { selectFor, selects } from "../../loading/plan.js";
 import type { Context } from "../context.js";
 
 /**
@@ -18,8 +18,7 @@ export async function rowQuery(
   info: GraphQLResolveInfo,
   { eager = ctx.strategy === "eager" }: { eager?: boolean } = {},
 ): Promise<WholeRows> {
-  const type = getNamedType(info.returnType) as GraphQLObjectType;
-  return { select: await selectFor(info, type, info.fieldNodes, ctx, eager) } as WholeRows;
+  return { select: await selectFor(info, ctx, eager) } as WholeRows;
 }
 
 /**
@@ -35,8 +34,5 @@ type WholeRows = Record<never, never>;
  */
 export async function connectionRows(ctx: Context, info: GraphQLResolveInfo): Promise<WholeRows | undefined> {
   if (!selects(info, ["edges", "pageInfo"])) return undefined;
-  const connection = getNamedType(info.returnType) as GraphQLObjectType;
-  const edge = getNamedType(connection.getFields().edges!.type) as GraphQLObjectType;
-  const node = getNamedType(edge.getFields().node!.type) as GraphQLObjectType;
-  return { select: await selectFor(info, node, connectionNodes(info), ctx, ctx.strategy === "eager") } as WholeRows;
+  return { select: await selectFor(info, ctx, ctx.strategy === "eager", ["edges", "node"]) } as WholeRows;
 }
