@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { UsageError } from "../src/cli/run.js";
 import { parseSizes, seedCommand } from "../src/cli/seed.js";
 import { ConfigError, loadDatabaseConfig } from "../src/config.js";
@@ -87,9 +87,12 @@ describe("npm run db:seed", () => {
   it.runIf(testDatabaseKind === "pglite")(
     "seeds a folder database, refuses to seed it twice, and replaces it with --reset",
     async () => {
+      // The folder starts as the run's migrated template (test/support/pglite-template.ts): a new
+      // database's initdb and migrations are what the server process test's first start shows.
       const first = await seedCommand(
         ["--users", "4", "--products", "5", "--orders-per-user", "2", "--items-per-order", "1"],
         database,
+        { pgliteTemplate: inject("pgliteTemplate") },
       );
       expect(first).toMatch(/^Seeded PGlite at .*: 4 users, 5 products, 8 orders, 8 items in /);
       const twice = seedCommand(["--users", "4"], database);

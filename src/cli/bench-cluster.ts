@@ -314,10 +314,18 @@ async function fanOut(lb: string, instances: Instance[], headers: Record<string,
 
 async function main(): Promise<void> {
   const started = performance.now();
-  console.error("building (npm run build) …");
-  const build = spawnSync("npm", ["run", "build"], { encoding: "utf8", timeout: 300_000 });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
-  console.error("starting a PostgreSQL primary and a streaming replica …");
+  // The build (the instances run dist/, as the container does) goes on while the databases start
+  // and are seeded: most of that is waiting on other processes.
+  console.error("building (npm run build), starting a PostgreSQL primary and a streaming replica …");
+  const built = new Promise<void>((resolve, reject) => {
+    const child = spawn("npm", ["run", "build"], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => void (output += chunk));
+    child.stderr.on("data", (chunk: Buffer) => void (output += chunk));
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`npm run build failed:\n${output}`))));
+  });
+  built.catch(() => undefined);
   pair = await startStreamingPair();
   DATABASE = pair.primaryUrl;
   console.error("seeding …");
@@ -325,6 +333,7 @@ async function main(): Promise<void> {
   await reseed(DATABASE, { users: USERS, products: PRODUCTS, ordersPerUser: 5, itemsPerOrder: 3 }, (app) =>
     app.prisma.$executeRawUnsafe(`UPDATE "Product" SET stock = 1000000`),
   );
+  await built;
 
   const dir = mkdtempSync(join(tmpdir(), "shop-cluster-"));
   try {

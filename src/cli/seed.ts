@@ -62,9 +62,13 @@ export function parseSizes(args: string[]): { sizes: SeedSizes; reset: boolean }
  * Seeds the configured database as the command line asks and returns the line the command prints;
  * throws UsageError or ConfigError (a shop already there without --reset).
  */
-export async function seedCommand(args: string[], database: DatabaseConfig = loadDatabaseConfig()): Promise<string> {
+export async function seedCommand(
+  args: string[],
+  database: DatabaseConfig = loadDatabaseConfig(),
+  open: Parameters<typeof openDatabase>[1] = {},
+): Promise<string> {
   const { sizes, reset } = parseSizes(args);
-  const db = await openDatabase(database);
+  const db = await openDatabase(database, open);
   try {
     await migrate(db);
     if (reset) await resetShop(db.prisma);
