@@ -319,11 +319,11 @@ async function main(): Promise<void> {
   console.error("building (npm run build), starting a PostgreSQL primary and a streaming replica …");
   const built = new Promise<void>((resolve, reject) => {
     const child = spawn("npm", ["run", "build"], { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => void (output += chunk));
-    child.stderr.on("data", (chunk: Buffer) => void (output += chunk));
+    const output: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => output.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => output.push(chunk));
     child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`npm run build failed:\n${output}`))));
+    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`npm run build failed:\n${Buffer.concat(output)}`))));
   });
   built.catch(() => undefined);
   pair = await startStreamingPair();
