@@ -18,25 +18,14 @@ import { loadConfig, loadDatabaseConfig } from "../src/config.js";
 import { DatabaseInUse, openDatabase } from "../src/db/database.js";
 import { migrate } from "../src/db/migrate.js";
 import { seedShop } from "../src/db/seed.js";
-import { START_TIMEOUT_MS, startServer } from "./support/process.js";
+import { runCommand, startTimeOf } from "./support/process.js";
 import { freshDatabase, onTestServer, testDatabaseKind } from "./support/shop.js";
-
-/** A process's start time as Linux counts it: field 22 of /proc/<pid>/stat (after the command name). */
-function startTimeOf(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!;
-}
 
 const dir = mkdtempSync(join(tmpdir(), "shop-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const env = { DATABASE_URL: `file:${join(dir, "db")}`, AUTH_LOCAL_SECRET_FILE: join(dir, "secret") };
-/** Runs `npm run token` with these settings over the test's, and these arguments. */
-const tokenWith = (settings: Record<string, string>, ...args: string[]) =>
-  promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/token.ts", ...args], {
-    cwd: new URL("..", import.meta.url),
-    env: { ...process.env, NODE_ENV: "", AUTH: "", AUTH_JWT_SECRET: "", AUTH_JWKS_URL: "", ...env, ...settings },
-  });
-const token = (...args: string[]) => tokenWith({}, ...args);
+/** Runs `npm run token` with the test's settings and these arguments. */
+const token = (...args: string[]) => runCommand("token", args, env);
 /** A new embedded database starts as the run's migrated one (test/support/pglite-template.ts), not empty. */
 const fromTemplate = testDatabaseKind === "pglite" ? { pgliteTemplate: inject("pgliteTemplate") } : {};
 
@@ -113,50 +102,6 @@ describe.runIf(testDatabaseKind === "pglite")("the embedded database", () => {
     const db = await openDatabase(config, fromTemplate);
     await db.close();
   });
-
-  it(
-    "is refused while a server holds it, whose PID, start time and address are in the lock; npm run token asks that server for a user named by email",
-    async () => {
-      const folder = join(dir, "served");
-      const served = { ...env, DATABASE_URL: `file:${folder}` };
-      const db = await openDatabase(loadConfig(served).database, fromTemplate);
-      await migrate(db);
-      await seedShop(db.prisma, { users: 2, products: 1, ordersPerUser: 1, itemsPerOrder: 1 });
-      const grace = await db.prisma.user.findFirstOrThrow({ where: { active: true }, orderBy: { id: "desc" } });
-      await db.close();
-      const server = startServer({ ...served, SEED_DEMO: "0" });
-      try {
-        const url = await server.ready();
-        const [pid, started, address, ...rest] = readFileSync(`${folder}.lock`, "utf8").split(" ");
-        expect([Number(pid), started, address, rest]).toEqual([server.child.pid, startTimeOf(server.child.pid!), url, []]);
-        const config = loadConfig(served).database;
-        await expect(openDatabase(config)).rejects.toThrow(`is in use by process ${server.child.pid} `);
-
-        // The token command cannot open the database; it asks the server (with an operator token
-        // it signs) who the email is, and the customer token it prints is that user's.
-        const printed = (await tokenWith(served, "--user", grace.email.toUpperCase(), "--expires", "5m")).stdout
-          .trim()
-          .split("\n");
-        expect(printed[0]).toContain(`${grace.name} (user ${grace.id})`);
-        const me = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${printed.at(-1)}` },
-          body: JSON.stringify({ query: "{ me { email } }" }),
-        });
-        expect(((await me.json()) as { data: unknown }).data).toEqual({ me: { email: grace.email } });
-
-        // Killed, it leaves its lock behind; nobody runs as that PID any more, so the lock is stale.
-        server.child.kill("SIGKILL");
-        await server.exited;
-        expect(existsSync(`${folder}.lock`)).toBe(true);
-        const again = await openDatabase(config);
-        await again.close();
-      } finally {
-        await server.stop();
-      }
-    },
-    START_TIMEOUT_MS + 30_000,
-  );
 
   it("is taken over from a lock whose PID another process now runs as (a reused PID)", async () => {
     const folder = join(dir, "reused");

@@ -903,7 +903,7 @@ const groups: Group[] = [
   // ---- mutations ----
   {
     name: "createUser",
-    runs: 140,
+    runs: 100,
     make: (n) =>
       cases(
         mutation("createUser", { input: "CreateUserInput!" }),
@@ -924,7 +924,7 @@ const groups: Group[] = [
   },
   {
     name: "updateUser",
-    runs: 140,
+    runs: 100,
     make(n) {
       // The user being changed; the others' emails are taken.
       const [self, ...others] = world.users;
@@ -946,7 +946,7 @@ const groups: Group[] = [
   },
   {
     name: "deleteUser",
-    runs: 90,
+    runs: 60,
     make: (n) =>
       cases(
         mutation("deleteUser", { id: "ID!" }),
@@ -956,7 +956,7 @@ const groups: Group[] = [
   },
   {
     name: "createProduct",
-    runs: 140,
+    runs: 100,
     make: (n) =>
       cases(
         mutation("createProduct", { input: "CreateProductInput!" }),
@@ -966,7 +966,7 @@ const groups: Group[] = [
   },
   {
     name: "updateProduct",
-    runs: 140,
+    runs: 100,
     make: (n) =>
       cases(
         mutation("updateProduct", { id: "ID!", input: "UpdateProductInput!" }),
@@ -979,7 +979,7 @@ const groups: Group[] = [
   },
   {
     name: "restockProduct",
-    runs: 110,
+    runs: 80,
     make(n) {
       const plain = someBad({
         id: either(good(some(world.products.map((p) => p.id))), badId("Product", { missingRow: true, required: true })),
@@ -1001,7 +1001,7 @@ const groups: Group[] = [
   },
   {
     name: "deleteProduct",
-    runs: 90,
+    runs: 60,
     make(n) {
       const inUse = world.products.filter((p) => p.inUse).map((p) => p.id);
       const id = fc.oneof(
@@ -1013,7 +1013,7 @@ const groups: Group[] = [
   },
   {
     name: "createOrder",
-    runs: 200,
+    runs: 140,
     make(n) {
       const products = stocked();
       const goodLine = some(products).map((p) => ({ productId: p.id, quantity: 1 }));
@@ -1083,7 +1083,7 @@ const groups: Group[] = [
   },
   {
     name: "updateOrderStatus",
-    runs: 140,
+    runs: 100,
     make(n) {
       const plain = someBad({
         id: either(good(some(world.orders.map((o) => o.id))), badId("Order", { missingRow: true, required: true })),
@@ -1110,7 +1110,7 @@ const groups: Group[] = [
   },
   {
     name: "bulkUpdateOrderStatus",
-    runs: 140,
+    runs: 100,
     make(n) {
       const pairs = STATUS_NAMES.flatMap((from) => STATUS_NAMES.map((to) => [from, to] as const));
       // The move is one field, so that an allowed move with an otherwise valid filter needs another hostile field.
@@ -1156,7 +1156,7 @@ const groups: Group[] = [
   ...(["User", "Order", "Product"] as const).map(
     (type): Group => ({
       name: type.toLowerCase(),
-      runs: 80,
+      runs: 60,
       make: (n) =>
         cases(
           query(type.toLowerCase(), { id: "ID!" }, "{ id }"),
@@ -1167,7 +1167,7 @@ const groups: Group[] = [
   ),
   {
     name: "node",
-    runs: 150,
+    runs: 100,
     make: (n) =>
       cases(
         query("node", { id: "ID!" }, "{ id }"),
@@ -1177,7 +1177,7 @@ const groups: Group[] = [
   },
   {
     name: "nodes",
-    runs: 100,
+    runs: 70,
     make(n) {
       const any = some([...world.users.map((u) => u.id), ...world.products.map((p) => p.id), ...world.orders.map((o) => o.id)]);
       const ids = fc.oneof(
@@ -1205,7 +1205,7 @@ const groups: Group[] = [
   // ---- connections ----
   {
     name: "users",
-    runs: 140,
+    runs: 100,
     make: (n) =>
       cases(
         query(
@@ -1229,7 +1229,7 @@ const groups: Group[] = [
   },
   {
     name: "products",
-    runs: 140,
+    runs: 100,
     make(n) {
       const decimal = either(
         good(fc.option(fc.constantFrom("0", "19.99", "-5.00", "99999999.99"), { nil: undefined })),
@@ -1264,7 +1264,7 @@ const groups: Group[] = [
   },
   {
     name: "orders",
-    runs: 140,
+    runs: 100,
     make: (n) =>
       cases(
         query(
@@ -1293,7 +1293,7 @@ const groups: Group[] = [
   },
   {
     name: "salesReport",
-    runs: 150,
+    runs: 100,
     make: (n) =>
       cases(
         query(
@@ -1320,7 +1320,7 @@ const groups: Group[] = [
   },
   {
     name: "customerSpending",
-    runs: 120,
+    runs: 80,
     make: (n) =>
       cases(
         query(
@@ -1340,7 +1340,7 @@ const groups: Group[] = [
   },
   {
     name: "orderStats",
-    runs: 80,
+    runs: 60,
     make: (n) =>
       cases(
         query("orderStats", { from: "DateTime", to: "DateTime" }, "{ status orderCount totalValue }"),
@@ -1376,7 +1376,7 @@ const groups: Group[] = [
   ].map(
     (nested): Group => ({
       name: nested.name,
-      runs: 60,
+      runs: 40,
       make(n) {
         const columns =
           nested.orderBy === "OrderOrderBy" ? ["id", "createdAt", "updatedAt", "status"] : ["id", "quantity", "unitPrice"];

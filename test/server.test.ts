@@ -1,20 +1,27 @@
 /** The real entry point, as `npm start` runs it: a process that migrates, seeds, serves and stops. */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { START_TIMEOUT_MS, startServer } from "./support/process.js";
+import { loadDatabaseConfig } from "../src/config.js";
+import { openDatabase } from "../src/db/database.js";
+import { runCommand, START_TIMEOUT_MS, startServer, startTimeOf } from "./support/process.js";
 import { freshDatabase, testDatabaseKind } from "./support/shop.js";
 
 describe("the server process", () => {
   it(
     `serves the demo shop with GraphiQL on ${testDatabaseKind}, and stops on SIGTERM`,
     async () => {
-      // PostgreSQL is migrated by `npm run db:migrate` (as docker-compose does); PGlite at start.
-      const database = await freshDatabase();
+      // PostgreSQL is migrated by `npm run db:migrate` (as docker-compose does); PGlite at start, in a
+      // new folder as on a fresh clone (initdb, the migrations, the demo shop).
+      const folder = testDatabaseKind === "pglite" ? mkdtempSync(join(tmpdir(), "shop-served-")) : undefined;
+      const database = folder
+        ? { url: `file:${join(folder, "shop")}`, drop: async () => rmSync(folder, { recursive: true, force: true }) }
+        : await freshDatabase();
+      const lock = folder && `${join(folder, "shop")}.lock`;
       const secretDir = mkdtempSync(join(tmpdir(), "shop-secret-"));
       const env: Record<string, string> = {
         DATABASE_URL: database.url,
@@ -63,8 +70,38 @@ describe("the server process", () => {
         const body = await response.json();
         expect(body.data).toEqual({ users: { totalCount: 20 }, products: { totalCount: 30 }, orders: { totalCount: 100 } });
         expect(body.extensions.sql.strategy).toBe("batched");
+
+        if (lock) {
+          // The folder is the server's: its lock names its PID, start time and address, and a second
+          // process is refused.
+          const pid = server.child.pid!;
+          const [holder, started, address, ...rest] = readFileSync(lock, "utf8").split(" ");
+          expect([Number(holder), started, address, rest]).toEqual([pid, startTimeOf(pid), url, []]);
+          await expect(openDatabase(loadDatabaseConfig(env))).rejects.toThrow(`is in use by process ${pid} `);
+          // `npm run token` cannot open it either: it asks the server (with an operator token it
+          // signs) who the email is, and the customer token it prints is that user's.
+          const ask = async (token: string, query: string) =>
+            (
+              await (
+                await fetch(url, {
+                  method: "POST",
+                  headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+                  body: JSON.stringify({ query }),
+                })
+              ).json()
+            ).data;
+          const { me } = await ask(tokens[0]!, "{ me { name email } }");
+          const printed = (await runCommand("token", ["--user", me.email.toUpperCase(), "--expires", "5m"], env)).stdout
+            .trim()
+            .split("\n");
+          expect(printed[0]).toContain(`A customer token for ${me.name} (user `);
+          expect(printed[0]).toContain("valid for 5m");
+          expect(await ask(printed.at(-1)!, "{ me { email } }")).toEqual({ me: { email: me.email } });
+        }
       } finally {
         expect(await server.stop()).toBe(0);
+        // Stopped, it leaves no lock behind (one killed does; the next start takes it over, see cli.test.ts).
+        if (lock) expect(existsSync(lock)).toBe(false);
         await database.drop();
         rmSync(secretDir, { recursive: true, force: true });
       }

@@ -1,5 +1,23 @@
-/** Runs src/server.ts as a real process, as `npm start` does, and waits for its URL. */
-import { type ChildProcess, spawn } from "node:child_process";
+/** Runs src/server.ts as a real process, as `npm start` does, and waits for its URL; and the CLI commands. */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
+
+/** A process's start time as Linux counts it: field 22 of /proc/<pid>/stat (after the command name). */
+export function startTimeOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!;
+}
+
+/**
+ * Runs a command of src/cli as `npm run` does, with these settings over the test's (and none of the
+ * auth settings the test run may carry); resolves with its output, rejects with its exit code.
+ */
+export const runCommand = (script: string, args: string[], settings: Record<string, string>) =>
+  promisify(execFile)(process.execPath, ["--import", "tsx", `src/cli/${script}.ts`, ...args], {
+    cwd: new URL("../..", import.meta.url),
+    env: { ...process.env, NODE_ENV: "", AUTH: "", AUTH_JWT_SECRET: "", AUTH_JWKS_URL: "", ...settings },
+  });
 
 /**
  * How long a server process may take to print its URL: loading TypeScript through tsx, Prisma's
