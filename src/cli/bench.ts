@@ -17,26 +17,44 @@ import { type BenchSeries, benchChart } from "../bench/chart.js";
 import { loadConfig } from "../config.js";
 import { resetShop, seedShop } from "../db/seed.js";
 import { STRATEGIES, STRATEGY_HEADER } from "../loading/strategy.js";
+import { runCli, UsageError, usageErrorOf } from "./run.js";
 
-const { values } = parseArgs({
-  options: {
-    users: { type: "string", default: "200" },
-    runs: { type: "string", default: "9" },
-    chart: { type: "string" },
-    "update-readme-chart": { type: "boolean", default: false },
-  },
-});
-/** The committed chart (docs/strategies.md shows it) changes only when asked to. */
-const chart = values["update-readme-chart"]
-  ? "src/bench/strategies.svg"
-  : (values.chart ?? join(tmpdir(), "shop-bench", "strategies.svg"));
-const users = Number(values.users);
-const runs = Number(values.runs);
-const sizes = { users, products: 100, ordersPerUser: 4, itemsPerOrder: 3 };
+const USAGE = "usage: npm run bench -- [--users 200] [--runs 9] [--chart <file> | --update-readme-chart]";
+
+/** What a command line asks for; throws UsageError on a mistake. */
+function parseBenchArgs(args: string[]) {
+  let values: { users: string; runs: string; chart?: string; "update-readme-chart": boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        users: { type: "string", default: "200" },
+        runs: { type: "string", default: "9" },
+        chart: { type: "string" },
+        "update-readme-chart": { type: "boolean", default: false },
+      },
+    }));
+  } catch (error) {
+    throw usageErrorOf(error, args);
+  }
+  const [users, runs] = [Number(values.users), Number(values.runs)];
+  if (!Number.isInteger(users) || users < 1)
+    throw new UsageError(`--users must be a whole number of at least 1; got ${values.users}.`);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new UsageError(`--runs must be a whole number of at least 1; got ${values.runs}.`);
+  // The committed chart (docs/strategies.md shows it) changes only when asked to.
+  const chart = values["update-readme-chart"]
+    ? "src/bench/strategies.svg"
+    : (values.chart ?? join(tmpdir(), "shop-bench", "strategies.svg"));
+  return { sizes: { users, products: 100, ordersPerUser: 4, itemsPerOrder: 3 }, runs, chart };
+}
+type Sizes = ReturnType<typeof parseBenchArgs>["sizes"];
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Seeds the database at `url` and measures every strategy on it; prints its table. */
-async function measure(url: string): Promise<BenchSeries[]> {
+async function measure(url: string, sizes: Sizes, runs: number): Promise<BenchSeries[]> {
   const config = loadConfig({
     DATABASE_URL: url,
     SEED_DEMO: "0",
@@ -94,12 +112,15 @@ async function measure(url: string): Promise<BenchSeries[]> {
   }
 }
 
-const series = [
-  ...(process.env.BENCH_DATABASE_URL ? await measure(process.env.BENCH_DATABASE_URL) : []),
-  ...(await measure("memory://")),
-];
-const caption = `${sizes.users} users, 4 orders each, 3 items per order; median of ${runs} runs; Node ${process.version}`;
-mkdirSync(dirname(chart), { recursive: true });
-writeFileSync(chart, benchChart(series, caption));
-console.log(`chart: ${chart}`);
-console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
+runCli(import.meta.url, USAGE, async () => {
+  const { sizes, runs, chart } = parseBenchArgs(process.argv.slice(2));
+  const series = [
+    ...(process.env.BENCH_DATABASE_URL ? await measure(process.env.BENCH_DATABASE_URL, sizes, runs) : []),
+    ...(await measure("memory://", sizes, runs)),
+  ];
+  const caption = `${sizes.users} users, 4 orders each, 3 items per order; median of ${runs} runs; Node ${process.version}`;
+  mkdirSync(dirname(chart), { recursive: true });
+  writeFileSync(chart, benchChart(series, caption));
+  console.log(`chart: ${chart}`);
+  console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
+});
