@@ -217,6 +217,33 @@ describe("the eager plan, worked out once per document", () => {
     expect((await ask({ withItems: false, orders: 1 })).planned).toBe(0);
   });
 
+  it("is not shared between operations of one document that spread the same fragment beside fields of their own", async () => {
+    // The fragment's `users` node is the first node of `users` in both operations; what B reads of
+    // it depends on B's own `users` too.
+    const DOCUMENT = `fragment Q on Query { users(first: 2) { totalCount edges { node { id } } } }
+      query A { ...Q }
+      query B { ...Q users(first: 2) { edges { node { email orders { id } } } pageInfo { hasNextPage } } }
+      query C($more: Boolean!) { ...Q users(first: 2) { edges { node { name @include(if: $more) } } } }`;
+    type Users = {
+      users: { totalCount: number; edges: { node: Record<string, unknown> }[]; pageInfo?: { hasNextPage: boolean } };
+    };
+    for (const strategy of STRATEGIES) {
+      const ask = async (operationName: string, variables: Record<string, unknown> = {}) =>
+        dataOf(await shop.gql(DOCUMENT, variables, { strategy, operationName })) as Users;
+      expect((await ask("A")).users.edges.map(({ node }) => Object.keys(node))).toEqual([["id"], ["id"]]);
+      const b = (await ask("B")).users;
+      expect(b.edges.map(({ node }) => Object.keys(node).sort())).toEqual([
+        ["email", "id", "orders"],
+        ["email", "id", "orders"],
+      ]);
+      expect(b.edges.every(({ node }) => typeof node.email === "string" && (node.orders as unknown[]).length > 0)).toBe(true);
+      expect(b.pageInfo).toEqual({ hasNextPage: true });
+      expect((await ask("C", { more: false })).users.edges.map(({ node }) => Object.keys(node))).toEqual([["id"], ["id"]]);
+      const c = (await ask("C", { more: true })).users;
+      expect(c.edges.every(({ node }) => typeof node.name === "string")).toBe(true);
+    }
+  });
+
   it("keeps no viewer's rows or row filters: a customer after an admin sees only the lines of their own orders", async () => {
     const LINES = `{ products(first: 25) { edges { node { orderItems(first: 50) { order { user { id } } } } } } }`;
     type Lines = { products: { edges: { node: { orderItems: { order: { user: { id: string } } }[] } }[] } };

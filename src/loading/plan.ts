@@ -278,14 +278,28 @@ async function relationSelect<Context>(
 /**
  * Per document: what the planner worked out of a field's selection. Keyed by the field's first node
  * (a document parsed once is cached by Yoga and used by every request that sends it, so this lives as
- * long as the document does), then by what is asked and by the values of the variables the
- * operation's `@skip`/`@include` read. Each node keeps at most `PER_NODE` results.
+ * long as the document does), then by the field's other nodes (a fragment's node is shared by every
+ * operation and place that spreads it; what it plans depends on all of them), what is asked, and the
+ * values of the variables the operation's `@skip`/`@include` read. Each first node keeps at most
+ * `PER_NODE` results.
  */
 const planned = new WeakMap<FieldNode, Map<string, unknown>>();
 const PER_NODE = 64;
 
 /** Counts of what the cache did, for tests and profiles. */
 export const planCache = { built: 0, reused: 0 };
+
+/** A number per field node, to name a list of them in a key. */
+const nodeIds = new WeakMap<FieldNode, number>();
+let nextNodeId = 1;
+function nodeId(node: FieldNode): number {
+  let id = nodeIds.get(node);
+  if (id === undefined) {
+    id = nextNodeId++;
+    nodeIds.set(node, id);
+  }
+  return id;
+}
 
 /** The variables of `@skip`/`@include` in an operation and its fragments, by operation. */
 const directiveVariables = new WeakMap<object, readonly string[]>();
@@ -306,23 +320,23 @@ function directiveVariablesOf(info: GraphQLResolveInfo): readonly string[] {
       });
     fromNode(info.operation);
     for (const fragment of Object.values(info.fragments)) fromNode(fragment);
-    names = [...found];
+    names = [...found].sort();
     directiveVariables.set(info.operation, names);
   }
   return names;
 }
 
-/** `make()`, worked out once per document, field, `what` and values of the directives' variables. */
+/** `make()`, worked out once per document, field (all its nodes), `what` and values of the directives' variables. */
 function perDocument<T>(info: GraphQLResolveInfo, what: string, make: () => T): T {
-  const node = info.fieldNodes[0]!;
-  let entries = planned.get(node);
+  const [first, ...others] = info.fieldNodes;
+  let entries = planned.get(first!);
   if (!entries) {
     entries = new Map();
-    planned.set(node, entries);
+    planned.set(first!, entries);
   }
-  const names = directiveVariablesOf(info);
-  const asked = `${info.parentType.name}.${what}`;
-  const key = names.length ? `${asked}|${names.map((name) => String(info.variableValues[name])).join("|")}` : asked;
+  let key = `${info.parentType.name}.${what}`;
+  for (const node of others) key += `,${nodeId(node)}`;
+  for (const name of directiveVariablesOf(info)) key += `|${name}=${String(info.variableValues[name])}`;
   if (entries.has(key)) {
     planCache.reused += 1;
     return entries.get(key) as T;

@@ -55,7 +55,7 @@ export interface TestShop {
   gql<D = any>(
     query: string,
     variables?: Record<string, unknown>,
-    options?: { strategy?: string; headers?: Record<string, string>; as?: As },
+    options?: { strategy?: string; headers?: Record<string, string>; as?: As; operationName?: string },
   ): Promise<GraphQLResponse<D>>;
   fetch(request: Request): Promise<Response>;
   /** Every row of every table, to prove that a refused request wrote nothing. */
@@ -207,7 +207,7 @@ export async function createTestShop(
       return JSON.stringify({ users, products, orders, items });
     },
     token: testToken,
-    async gql(query, variables, { strategy, headers, as = "admin" } = {}) {
+    async gql(query, variables, { strategy, headers, as = "admin", operationName } = {}) {
       const response = await app.yoga.fetch("http://shop.test/graphql", {
         method: "POST",
         headers: {
@@ -217,7 +217,7 @@ export async function createTestShop(
           ...(as === "anonymous" ? {} : { authorization: `Bearer ${await testToken(as)}` }),
           ...headers,
         },
-        body: JSON.stringify({ query, variables }),
+        body: JSON.stringify({ query, variables, operationName }),
       });
       return (await response.json()) as GraphQLResponse;
     },
