@@ -244,6 +244,26 @@ describe("the eager plan, worked out once per document", () => {
     }
   });
 
+  it("reads what every place of a relation asks for, when a fragment's node is shared by several", async () => {
+    // `orders` under `a` comes from the fragment alone; under `b`, from the fragment and b's own
+    // selection: a loader's columns depend on both nodes, in this operation and in the next.
+    const DOCUMENT = `fragment F on User { orders(first: 1) { id } }
+      query A { users(first: 2) { edges { node { ...F } } } }
+      query B { a: users(first: 2) { edges { node { ...F } } } b: users(first: 2) { edges { node { ...F orders(first: 1) { status total } } } } }`;
+    type Orders = { edges: { node: { orders: Record<string, unknown>[] } }[] };
+    for (const strategy of STRATEGIES) {
+      dataOf(await shop.gql(DOCUMENT, {}, { strategy, operationName: "A" }));
+      const { a, b } = dataOf(await shop.gql(DOCUMENT, {}, { strategy, operationName: "B" })) as { a: Orders; b: Orders };
+      expect(a.edges.flatMap(({ node }) => node.orders.map((order) => Object.keys(order)))).toEqual([["id"], ["id"]]);
+      const orders = b.edges.flatMap(({ node }) => node.orders);
+      expect(orders.map((order) => Object.keys(order).sort())).toEqual([
+        ["id", "status", "total"],
+        ["id", "status", "total"],
+      ]);
+      expect(orders.every((order) => typeof order.status === "string" && typeof order.total === "string")).toBe(true);
+    }
+  });
+
   it("keeps no viewer's rows or row filters: a customer after an admin sees only the lines of their own orders", async () => {
     const LINES = `{ products(first: 25) { edges { node { orderItems(first: 50) { order { user { id } } } } } } }`;
     type Lines = { products: { edges: { node: { orderItems: { order: { user: { id: string } } }[] } }[] } };

@@ -18,6 +18,9 @@ import { column, MODELS, type ModelName } from "./models.js";
 import { type Page, Params, pagesSql, sqlVisibility, type Visibility } from "./pages.js";
 import type { Strategy } from "./strategy.js";
 
+/** A field's place in a document: its node, or its nodes when it has several (`fieldKey` in plan.ts). */
+export type FieldKey = FieldNode | string;
+
 type Key = number;
 
 /**
@@ -166,7 +169,7 @@ export function createLoaders(
 
   const pageLoaders = new Map<string, ShopLoader<Row[]>>();
   /** Per field of the request: the loader a field's resolver asks for each parent. */
-  const perField = new WeakMap<FieldNode, unknown>();
+  const perField = new Map<FieldKey, unknown>();
 
   /**
    * Aggregates: one grouped statement per level, computed by the database. Made on first use: most
@@ -238,11 +241,11 @@ export function createLoaders(
      * every parent, so its loader (and its page, cursor lookup included) is made at the first
      * parent (`setForField`) and found here for the others.
      */
-    forField(node: FieldNode): unknown {
+    forField(node: FieldKey): unknown {
       return perField.get(node);
     },
 
-    setForField<T>(node: FieldNode, value: T): T {
+    setForField<T>(node: FieldKey, value: T): T {
       perField.set(node, value);
       return value;
     },

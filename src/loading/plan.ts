@@ -130,22 +130,29 @@ function columnsIn(walk: Walk, type: GraphQLObjectType, nodes: readonly FieldNod
   return [...columns];
 }
 
-/** Per field node, the columns its rows need (every selection kept, whatever the variables). */
-const columnsByNode = new WeakMap<FieldNode, string[]>();
+/** Per field node, then by the field's other nodes, the columns its rows need (every selection kept, whatever the variables). */
+const columnsByNode = new WeakMap<FieldNode, Map<string, string[]>>();
 
 /**
  * The columns the field being resolved needs of its rows: what a loader should read for it. The
- * same for every parent and every request of the document, so worked out once per field node.
+ * same for every parent and every request of the document, so worked out once per field and its
+ * nodes (a fragment's node is shared by every place that spreads it, beside nodes of their own).
  */
 export function columnsFor(info: GraphQLResolveInfo): string[] {
-  const first = info.fieldNodes[0]!;
-  let columns = columnsByNode.get(first);
+  const [first, ...others] = info.fieldNodes;
+  let byOthers = columnsByNode.get(first!);
+  if (!byOthers) {
+    byOthers = new Map();
+    columnsByNode.set(first!, byOthers);
+  }
+  const key = others.map(nodeId).join(",");
+  let columns = byOthers.get(key);
   if (!columns) {
     const type = getNamedType(info.returnType);
     columns = isObjectType(type)
       ? columnsIn({ schema: info.schema, fragments: info.fragments, variables: undefined }, type, info.fieldNodes)
       : ["id"];
-    columnsByNode.set(first, columns);
+    if (byOthers.size < PER_NODE) byOthers.set(key, columns);
   }
   return columns;
 }
@@ -299,6 +306,15 @@ function nodeId(node: FieldNode): number {
     nodeIds.set(node, id);
   }
   return id;
+}
+
+/**
+ * The field being resolved, as a key for what a request settles once per field (its loader): its
+ * node, or, when it has several (a fragment's node beside one of the operation's own, or of another
+ * fragment), all of them, since the same fragment node may stand alone elsewhere in the document.
+ */
+export function fieldKey(info: GraphQLResolveInfo): FieldNode | string {
+  return info.fieldNodes.length === 1 ? info.fieldNodes[0]! : info.fieldNodes.map(nodeId).join(",");
 }
 
 /** The variables of `@skip`/`@include` in an operation and its fragments, by operation. */

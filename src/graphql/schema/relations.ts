@@ -11,7 +11,7 @@ import { notFound } from "../../errors.js";
 import { type Row, ShopLoader } from "../../loading/loaders.js";
 import { MODELS, type ModelName } from "../../loading/models.js";
 import type { Page } from "../../loading/pages.js";
-import { columnsFor, type Loads } from "../../loading/plan.js";
+import { columnsFor, fieldKey, type Loads } from "../../loading/plan.js";
 import type { Context } from "../context.js";
 
 /** A row of the parent type; relation fields read it by name. */
@@ -47,7 +47,7 @@ export function toOne(model: ModelName, relation: string) {
  * gone (the loader fails the load itself: one promise per row, not two).
  */
 export function rowById(model: ModelName, id: number, ctx: Context, info: GraphQLResolveInfo): Promise<never> {
-  const node = info.fieldNodes[0]!;
+  const node = fieldKey(info);
   let loader = ctx.loaders.forField(node) as ShopLoader<Row> | undefined;
   if (!loader) {
     const made = ctx.loaders.byId(model, columnsFor(info), undefined, (missing) => notFound(model, missing));
@@ -64,7 +64,7 @@ export function toMany<Args>(model: ModelName, relation: string, page: (args: Ar
   return (parent: Parent, args: Args, ctx: Context, info: GraphQLResolveInfo): Rows | Promise<Rows> => {
     const loaded = (parent as unknown as Record<string, unknown>)[relation] as Rows | undefined;
     if (loaded !== undefined) return loaded;
-    const node = info.fieldNodes[0]!;
+    const node = fieldKey(info);
     // The loader, once its page is settled (a cursor row may have to be read first); until then, its promise.
     const found = ctx.loaders.forField(node) as ShopLoader<Row[]> | Promise<ShopLoader<Row[]>> | undefined;
     if (found instanceof ShopLoader) return found.load(parent.id, info.path) as Promise<Rows>;
