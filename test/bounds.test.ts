@@ -55,6 +55,25 @@ describe("objects in one response", () => {
   });
 });
 
+describe("objects in one response, through a fragment shared by two places", () => {
+  it.each(STRATEGIES)("are counted with what each place adds to it (%s)", async (strategy) => {
+    // Each order line weighs 1 where only the fragment selects it, and 4 (the line, its order, the
+    // order's user, its product) where the operation adds to-one objects of its own beside it.
+    const DOCUMENT = `fragment F on Product { orderItems(first: 20) { id } }
+      query Light { products(first: 5) { edges { node { ...F } } } }
+      query Heavy { products(first: 5) { edges { node { ...F orderItems(first: 20) { order { user { id } } product { id } } } } } }`;
+    const lines = (response: Awaited<ReturnType<TestShop["gql"]>>) =>
+      (dataOf(response) as { products: { edges: { node: { orderItems: unknown[] } }[] } }).products.edges.flatMap(
+        ({ node }) => node.orderItems,
+      ).length;
+    // 5 products and their edges, and 36 lines: under the cap of 100.
+    expect(lines(await shop.gql(DOCUMENT, {}, { strategy, operationName: "Light" }))).toBe(36);
+    // The same lines with three objects more each: over it, though the fragment's node was weighed first.
+    const heavy = await shop.gql(DOCUMENT, {}, { strategy, operationName: "Heavy" });
+    expect(errorOf(heavy).extensions).toMatchObject({ code: "LIMIT_EXCEEDED", limit: "responseObjects", max: 100 });
+  });
+});
+
 /** Holds the database busy (a lock on the product table) until `release` is called. */
 async function holdProducts() {
   let release!: () => void;

@@ -168,20 +168,36 @@ const YIELD_EVERY = 5_000;
 
 type Resolver = GraphQLFieldResolver<unknown, { budget?: RequestBudget }>;
 
-/** The objects each item of a list brings: itself, and those its selection nests without another list. */
-const weights = new WeakMap<FieldNode, number>();
+/**
+ * The objects each item of a list brings: itself, and those its selection nests without another
+ * list. Kept per list of field nodes (a fragment's node may stand alone in one place and beside
+ * others in another), as a chain of weak maps from the first node on.
+ */
+interface Weighed {
+  weight?: number;
+  next?: WeakMap<FieldNode, Weighed>;
+}
+const weights = new WeakMap<FieldNode, Weighed>();
 const fragmentWeights = new WeakMap<FragmentDefinitionNode, number>();
 
 function weightOf(info: GraphQLResolveInfo): number {
-  const first = info.fieldNodes[0]!;
-  const known = weights.get(first);
-  if (known !== undefined) return known;
+  let entry: Weighed | undefined;
+  let level = weights;
+  for (const node of info.fieldNodes) {
+    entry = level.get(node);
+    if (!entry) {
+      entry = {};
+      level.set(node, entry);
+    }
+    level = entry.next ??= new WeakMap();
+  }
+  if (entry!.weight !== undefined) return entry!.weight;
   const itemType = getNamedType(info.returnType);
   let weight = 1;
   for (const node of info.fieldNodes) {
     if (node.selectionSet) weight += nested(node.selectionSet, itemType, info);
   }
-  weights.set(first, weight);
+  entry!.weight = weight;
   return weight;
 }
 
