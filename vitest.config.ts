@@ -14,10 +14,12 @@ export default defineConfig({
     // takes more than a few seconds on a quiet 2-core machine.
     testTimeout: 120_000,
     hookTimeout: 180_000,
-    // Three files at a time on two cores: much of a file's time is waiting (a process spawned, a
-    // browser, a socket timing out), which a third file fills. Side by side on the 2-core machine
-    // the PGlite project took 78 s with three and 85 s with two.
-    maxWorkers: 3,
+    // On two cores, three files at a time for the PGlite project alone: much of a file's time is
+    // waiting (a process spawned, a browser, a socket timing out), which a third file fills (78 s
+    // against 85 s with two, back to back). With PostgreSQL too (CI, where the container replay runs
+    // beside the suite) the cores are busy without it: two (the suite took 204 s with two, 221 s
+    // with three).
+    maxWorkers: withPostgres ? 2 : 3,
     isolate: false,
     projects: [
       {
