@@ -130,39 +130,27 @@ function columnsIn(walk: Walk, type: GraphQLObjectType, nodes: readonly FieldNod
   return [...columns];
 }
 
-/** Per field node, then by the field's other nodes, the columns its rows need (every selection kept, whatever the variables). */
-const columnsByNode = new WeakMap<FieldNode, Map<string, string[]>>();
-
 /**
  * The columns the field being resolved needs of its rows: what a loader should read for it. The
- * same for every parent and every request of the document, so worked out once per field and its
- * nodes (a fragment's node is shared by every place that spreads it, beside nodes of their own).
+ * same for every parent and every request of the document (every selection kept, whatever the
+ * variables), so worked out once per document and field.
  */
 export function columnsFor(info: GraphQLResolveInfo): string[] {
-  const [first, ...others] = info.fieldNodes;
-  let byOthers = columnsByNode.get(first!);
-  if (!byOthers) {
-    byOthers = new Map();
-    columnsByNode.set(first!, byOthers);
-  }
-  const key = others.map(nodeId).join(",");
-  let columns = byOthers.get(key);
-  if (!columns) {
+  return perDocument(info, "loader", () => {
     const type = getNamedType(info.returnType);
-    columns = isObjectType(type)
+    return isObjectType(type)
       ? columnsIn({ schema: info.schema, fragments: info.fragments, variables: undefined }, type, info.fieldNodes)
       : ["id"];
-    if (byOthers.size < PER_NODE) byOthers.set(key, columns);
-  }
-  return columns;
+  });
 }
 
-/** One use of a relation at a level: the field that asks for it, and its arguments if no variable can change them. */
+/** One response key that asks for a relation at a level: its field, its nodes, and its arguments if no variable can change them. */
 interface Use<Context> {
   field: GraphQLField<unknown, unknown>;
-  node: FieldNode;
+  /** Every node of the key: the first gives the arguments (validation makes them agree), all give the selection below. */
+  nodes: readonly FieldNode[];
   loads: Loads<Context>;
-  /** The node's arguments when they are literals: the same for every request of the document. */
+  /** The arguments when they are literals: the same for every request of the document. */
   fixedArgs?: Record<string, unknown>;
 }
 
@@ -199,17 +187,9 @@ function shapeOf(walk: Walk, type: GraphQLObjectType, nodes: readonly FieldNode[
     if (loads.count) counts.add(loads.count);
     if (loads.relation && model.relations.has(loads.relation)) {
       const uses = asked.get(loads.relation) ?? [];
-      // Only the first node of a response key gives its arguments (the rules of validation make
-      // every node of one key agree); all of them give the selection below.
       const node = fieldNodes[0]!;
-      uses.push({
-        field,
-        node,
-        loads,
-        fixedArgs: hasVariables(node) ? undefined : getArgumentValues(field, node),
-      });
+      uses.push({ field, nodes: fieldNodes, loads, fixedArgs: hasVariables(node) ? undefined : getArgumentValues(field, node) });
       asked.set(loads.relation, uses);
-      for (const more of fieldNodes.slice(1)) uses.push({ field, node: more, loads, fixedArgs: uses.at(-1)!.fixedArgs });
     }
   }
   const relations = [...asked].map(([name, uses]) => {
@@ -221,7 +201,7 @@ function shapeOf(walk: Walk, type: GraphQLObjectType, nodes: readonly FieldNode[
       child: shapeOf(
         walk,
         childType,
-        uses.map((use) => use.node),
+        uses.flatMap((use) => use.nodes),
       ),
     };
   });
@@ -267,7 +247,7 @@ async function relationSelect<Context>(
   variables: Readonly<Record<string, unknown>>,
   ctx: Context,
 ): Promise<Record<string, unknown> | undefined> {
-  const args = uses.map((use) => use.fixedArgs ?? getArgumentValues(use.field, use.node, variables));
+  const args = uses.map((use) => use.fixedArgs ?? getArgumentValues(use.field, use.nodes[0]!, variables));
   if (args.length > 1) {
     const shape = JSON.stringify(args[0]);
     if (args.some((given) => JSON.stringify(given) !== shape)) return undefined;
