@@ -15,6 +15,8 @@ import pg from "pg";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const serverUrl = process.argv[2] ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+// Where to leave the image's dist/ once it has served (CI's bench:cluster runs it: one build, not two).
+const distTo = process.argv[3];
 const work = mkdtempSync(join(tmpdir(), "dockerfile-"));
 const say = (line) => console.log(`[container] ${line}`);
 
@@ -158,6 +160,10 @@ try {
   exitCode = await exited;
   say(`SIGTERM: exit ${exitCode}`);
   if (exitCode !== 0) throw new Error(`the server exited ${exitCode}:\n${output}`);
+  if (distTo) {
+    rmSync(distTo, { recursive: true, force: true });
+    cpSync(join(stage, "dist"), distTo, { recursive: true });
+  }
 } finally {
   await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
   await admin.end();

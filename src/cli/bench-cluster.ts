@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cluster [-- --node 26|current] [--seconds 5]`
+ * `npm run bench:cluster [-- --node 26|current] [--seconds 5] [--built]`
  *
  * Several instances as a shop runs them, as real processes on loopback ports: a PostgreSQL primary
  * and a streaming replica of it (clusters of its own: initdb, pg_basebackup -R), PgBouncer in
@@ -28,7 +28,9 @@ import { childProcesses, freePort, nodeBinary, pgbouncerFiles, waitUntilUp } fro
 import { authorization, openBenchShop, reseed } from "../bench/shop.js";
 import { CAN_START_CLUSTERS, type StreamingPair, startStreamingPair } from "../bench/standby.js";
 
-const { values } = parseArgs({ options: { node: { type: "string" }, seconds: { type: "string", default: "5" } } });
+const { values } = parseArgs({
+  options: { node: { type: "string" }, seconds: { type: "string", default: "5" }, built: { type: "boolean", default: false } },
+});
 if (!CAN_START_CLUSTERS) {
   console.error("bench:cluster starts PostgreSQL clusters of its own: initdb and pg_basebackup (pg_config --bindir) are needed.");
   process.exit(2);
@@ -316,8 +318,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   // The build (the instances run dist/, as the container does) goes on while the databases start
   // and are seeded: most of that is waiting on other processes.
-  console.error("building (npm run build), starting a PostgreSQL primary and a streaming replica …");
+  console.error(`${values.built ? "" : "building (npm run build), "}starting a PostgreSQL primary and a streaming replica …`);
+  // --built: dist/ is this tree's build already (CI hands over the container replay's).
   const built = new Promise<void>((resolve, reject) => {
+    if (values.built) return resolve();
     const child = spawn("npm", ["run", "build"], { stdio: ["ignore", "pipe", "pipe"] });
     const output: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => output.push(chunk));
