@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { decodeJwt } from "jose";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { createApp } from "../src/app.js";
+import { parseBenchArgs } from "../src/cli/bench.js";
 import { UsageError } from "../src/cli/run.js";
 import { seedCommand } from "../src/cli/seed.js";
 import { parseTokenArgs, tokenCommand } from "../src/cli/token.js";
@@ -146,6 +147,28 @@ describe.runIf(testDatabaseKind === "postgres")("npm run db:migrate and npm run 
     } finally {
       await drop();
     }
+  });
+});
+
+describe("npm run bench's options", () => {
+  it("are the defaults, or what is given; the committed chart only when asked", () => {
+    expect(parseBenchArgs([])).toMatchObject({ sizes: { users: 200 }, runs: 9 });
+    expect(parseBenchArgs(["--users", "5", "--runs", "1", "--chart", "/tmp/x.svg"])).toEqual({
+      sizes: { users: 5, products: 100, ordersPerUser: 4, itemsPerOrder: 3 },
+      runs: 1,
+      chart: "/tmp/x.svg",
+    });
+    expect(parseBenchArgs(["--update-readme-chart"]).chart).toBe("src/bench/strategies.svg");
+  });
+
+  it.each([
+    [["--users", "x"], "--users must be a whole number of at least 1; got x."],
+    [["--runs", "0"], "--runs must be a whole number of at least 1; got 0."],
+    [["--user", "5"], "Unknown option '--user'"],
+    [["5"], 'Unexpected argument "5": put -- between the npm script and the options.'],
+  ])("refuses %j with a one-line usage error", (args, line) => {
+    expect(() => parseBenchArgs(args)).toThrow(UsageError);
+    expect(() => parseBenchArgs(args)).toThrow(line);
   });
 });
 

@@ -22,7 +22,7 @@ import { runCli, UsageError, usageErrorOf } from "./run.js";
 const USAGE = "usage: npm run bench -- [--users 200] [--runs 9] [--chart <file> | --update-readme-chart]";
 
 /** What a command line asks for; throws UsageError on a mistake. */
-function parseBenchArgs(args: string[]) {
+export function parseBenchArgs(args: string[]) {
   let values: { users: string; runs: string; chart?: string; "update-readme-chart": boolean };
   try {
     ({ values } = parseArgs({
